@@ -1,0 +1,284 @@
+"""The command line: parse, call the library, render. No logic of its own.
+
+Library modules are imported inside the commands, so `snapcli --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .errors import ExitStatus, SnapcliError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="snapcli", prog_name="snapcli")
+@click.option(
+    "--ffmpeg",
+    "ffmpeg",
+    metavar="PATH",
+    envvar="SNAPCLI_FFMPEG",
+    help="The ffmpeg program (or its folder) to use; ffprobe is looked for beside it. "
+    "Default: $SNAPCLI_FFMPEG, then PATH.",
+)
+@click.option("--debug", is_flag=True, help="Show a traceback when something fails.")
+@click.pass_context
+def cli(ctx: click.Context, ffmpeg: str | None, debug: bool) -> None:
+    """Exact snapshots and sprite sheets of local videos, the way the cloud VOD snapshot API
+    takes them.
+
+    \b
+    Examples:
+      snapcli grab talk.mp4 --count 10              # one snapshot a second from the start
+      snapcli grab talk.mp4 --interval 0 --count 12 --width 320
+      snapcli grab talk.mp4 --at 1500,61000 --json  # exact frames at 1.5 s and 61 s
+      snapcli probe talk.mp4
+    """
+    ctx.obj = {"ffmpeg": ffmpeg}
+
+
+def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The VOD request parameters of SPEC §1, as flags (values are validated by the library)."""
+    options = [
+        click.option("--count", metavar="N", help="Count: the most snapshots to take (≥ 1)."),
+        click.option(
+            "--interval",
+            metavar="S",
+            help="Interval: whole seconds between snapshots; 0 spreads Count evenly.",
+        ),
+        click.option(
+            "--offset", metavar="MS", help="SpecifiedOffsetTime: time of the first snapshot (ms)."
+        ),
+        click.option(
+            "--at",
+            "at",
+            metavar="MS[,MS…]",
+            multiple=True,
+            help="SpecifiedOffsetTimes: exact times in ms (repeat, or a comma list; at most 30). "
+            "Overrides Count, Interval and offset.",
+        ),
+        click.option("--width", metavar="PX", help="Width in [8, 4096]; alone, keeps the aspect."),
+        click.option(
+            "--height", metavar="PX", help="Height in [8, 4096]; alone, keeps the aspect."
+        ),
+        click.option(
+            "--frame-type",
+            metavar="normal|intra",
+            help="normal (default): the exact frame a player shows; intra: the nearest "
+            "keyframe, much faster.",
+        ),
+        click.option(
+            "--user-data",
+            metavar="JSON",
+            help='UserData: {"Extend": {…}, "MessageCallback": {"CallbackURL": "…"}}, '
+            "≤ 1024 bytes.",
+        ),
+        click.option(
+            "--request",
+            "request_file",
+            metavar="FILE",
+            type=click.File("r", encoding="utf-8"),
+            help="A request in the API's own spelling (JSON; '-' reads stdin). Flags given "
+            "as well override its values.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("video", required=False)
+@request_options
+@click.option(
+    "-o",
+    "--output-dir",
+    default="snapshots",
+    show_default=True,
+    metavar="DIR",
+    help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run.",
+)
+@click.option("--quality", default="90", show_default=True, metavar="1-100", help="JPEG quality.")
+@click.option("--json", "as_json", is_flag=True, help="Print the SnapshotComplete event as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (errors still show).")
+@click.pass_context
+def grab(
+    ctx: click.Context,
+    /,
+    video: str | None,
+    request_file: Any,
+    output_dir: str,
+    quality: str,
+    as_json: bool,
+    quiet: bool,
+    **flags: Any,
+) -> int:
+    """Take snapshots of VIDEO: the exact frames a player shows at the requested times.
+
+    Without a time parameter it takes one snapshot at 0 ms. Files land in
+    DIR/<video stem>/: snapshot-00001.jpg … and snapshots.json (the SnapshotComplete event).
+
+    \b
+    Examples:
+      snapcli grab movie.mp4 --count 10                 # 0 s, 1 s, … 9 s
+      snapcli grab movie.mp4 --interval 30              # every 30 s to the end
+      snapcli grab movie.mp4 --interval 0 --count 20    # 20 spread over the whole video
+      snapcli grab movie.mp4 --at 1000 --at 2500 --width 640
+      snapcli grab movie.mp4 --frame-type intra --interval 10   # keyframes: fast
+      snapcli grab --request request.json --json
+    """
+    from .job import run_job
+    from .errors import InvalidParameter
+    from .request import whole_number
+
+    request, video_id = _read_request(video, request_file, flags)
+    if video_id is None:
+        raise InvalidParameter("no video given: name VIDEO or give VideoId in --request.")
+    jpeg_quality = whole_number("--quality", quality, 1, 100)
+    progress = _ProgressBar(enabled=not (quiet or as_json))
+    started = time.monotonic()
+    try:
+        with progress:
+            event = run_job(
+                video_id,
+                request,
+                output_dir,
+                quality=jpeg_quality,
+                progress=progress.update,
+                ffmpeg=ctx.obj["ffmpeg"],
+            )
+    except SnapcliError as error:
+        if as_json and error.event is not None:
+            click.echo(json.dumps(error.event, ensure_ascii=False, indent=2))
+        raise
+    if as_json:
+        click.echo(json.dumps(event, ensure_ascii=False, indent=2))
+    elif not quiet:
+        from .render import print_job_summary
+
+        print_job_summary(event, time.monotonic() - started)
+    return ExitStatus.SUCCESS
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("video")
+@click.option("--json", "as_json", is_flag=True, help="Print the probe as JSON.")
+@click.pass_context
+def probe(ctx: click.Context, /, video: str, as_json: bool) -> int:
+    """Show what snapcli sees in VIDEO: duration, display size, rotation, SAR, codec, frame rate
+    and keyframe spacing.
+
+    \b
+    Examples:
+      snapcli probe movie.mp4
+      snapcli probe movie.mp4 --json | jq .Duration
+    """
+    from .probe import probe as probe_video
+
+    info = probe_video(video, ctx.obj["ffmpeg"]).to_dict()
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    else:
+        from .render import print_probe
+
+        print_probe(info)
+    return ExitStatus.SUCCESS
+
+
+def _read_request(
+    video: str | None, request_file: Any, flags: dict[str, Any]
+) -> tuple[Any, str | None]:
+    """The request from --request (API spelling) and the flags, which win over the file."""
+    from .request import build_request, merged, parse_request_json, read_api_request
+
+    from_file: dict[str, Any] = {}
+    video_id = video
+    if request_file is not None:
+        mapping = parse_request_json(request_file.read(), request_file.name)
+        api = read_api_request(mapping)
+        for key in api.unknown_keys:
+            _warn(f"the request's {key} is not a SubmitSnapshotJob parameter; it is ignored.")
+        from_file = api.values
+        video_id = video or api.video_id
+    given = {key: value for key, value in flags.items() if value not in (None, ())}
+    return build_request(**merged([from_file, given])), video_id
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr that appears only when a job takes more than a moment."""
+
+    DELAY = 0.4
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < self.DELAY:
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._bar = Progress(console=Console(stderr=True), transient=True)
+            self._task = self._bar.add_task("snapshots", total=total)
+            self._bar.start()
+        self._bar.update(self._task, completed=done, total=total)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"snapcli: warning: {message}", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit status: every failure is one line on stderr."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        status = cli.main(args=args, prog_name="snapcli", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.UsageError as error:
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+        message = error.format_message().rstrip(".")
+        click.echo(f"snapcli: InvalidParameter: {message}{hint}.", err=True)
+        return ExitStatus.INVALID_REQUEST
+    except SnapcliError as error:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"snapcli: {error.code}: {error.message}", err=True)
+        return error.exit_status
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("snapcli: interrupted.", err=True)
+        return ExitStatus.INTERRUPTED
+    except Exception as error:  # a bug: say what failed, in one line
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"snapcli: InternalError: {type(error).__name__}: {error} (run with --debug for "
+            "details)",
+            err=True,
+        )
+        return ExitStatus.JOB_FAILED
+    return int(status or 0)
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""One exception class per API error code, each carrying its HTTP status and exit status.
+
+The CLI turns any of these into one line on stderr (``snapcli: <Code>: <message>``) and the exit
+status; the library raises them as they are.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitStatus(IntEnum):
+    SUCCESS = 0
+    JOB_FAILED = 1
+    INVALID_REQUEST = 2
+    BATCH_PARTIAL = 3
+    FFMPEG_UNAVAILABLE = 4
+    INTERRUPTED = 130
+
+
+class SnapcliError(Exception):
+    """Base of every error snapcli reports to a user."""
+
+    code = "InternalError"
+    http_status = 500
+    exit_status = ExitStatus.JOB_FAILED
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.event: dict[str, Any] | None = None  # a job's fail event, once one is made
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class VideoNotFound(SnapcliError):
+    code = "InvalidVideo.NotFound"
+    http_status = 404
+
+
+class InvalidParameter(SnapcliError):
+    code = "InvalidParameter"
+    http_status = 400
+    exit_status = ExitStatus.INVALID_REQUEST
+
+
+class ResourceContentBad(SnapcliError):
+    code = "InvalidParameter.ResourceContentBad"
+    http_status = 400
+
+
+class PermissionDenied(SnapcliError):
+    code = "PermissionDenied.ResourceAccess"
+    http_status = 403
+
+
+class SnapshotTimeOut(SnapcliError):
+    code = "SnapshotTimeOut"
+    http_status = 504
+
+
+class InternalError(SnapcliError):
+    code = "InternalError"
+    http_status = 500
+
+
+class FFmpegUnavailable(SnapcliError):
+    """ffmpeg or ffprobe is missing or unusable: not an API code, a local one (exit 4)."""
+
+    code = "FFmpegUnavailable"
+    http_status = 500
+    exit_status = ExitStatus.FFMPEG_UNAVAILABLE

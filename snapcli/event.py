@@ -1,0 +1,116 @@
+"""The SnapshotComplete event: what a job reports, in the cloud API's shape (SPEC §7)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import SnapcliError
+from .request import SnapshotRequest
+
+
+class SnapshotComplete(dict):  # type: ignore[type-arg]
+    """The event as a plain JSON-ready dict, with a few typed accessors for library users."""
+
+    @property
+    def ok(self) -> bool:
+        return self.get("Status") == "success"
+
+    @property
+    def job_id(self) -> str:
+        return str(self["JobId"])
+
+    @property
+    def snapshots(self) -> list[dict[str, Any]]:
+        return list(self.get("Snapshots", []))
+
+    @property
+    def output_dir(self) -> Path | None:
+        folder = self.get("OutputDir")
+        return Path(folder) if folder else None
+
+
+@dataclass(frozen=True)
+class JobIdentity:
+    request_id: str
+    job_id: str
+
+    @classmethod
+    def new(cls) -> JobIdentity:
+        return cls(request_id=str(uuid.uuid4()).upper(), job_id=uuid.uuid4().hex)
+
+
+@dataclass(frozen=True)
+class TakenSnapshot:
+    index: int
+    path: str | None  # relative to the output folder; None when the cells are not kept
+    time_ms: int
+    frame_time_ms: int
+    width: int
+    height: int
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _head(identity: JobIdentity, video_id: str, status: str) -> dict[str, Any]:
+    return {
+        "EventType": "SnapshotComplete",
+        "SubType": "SpecifiedTime",
+        "EventTime": _now(),
+        "RequestId": identity.request_id,
+        "JobId": identity.job_id,
+        "VideoId": video_id,
+        "Status": status,
+    }
+
+
+def success_event(
+    identity: JobIdentity,
+    video_id: str,
+    request: SnapshotRequest,
+    output_dir: Path,
+    snapshots: list[TakenSnapshot],
+) -> SnapshotComplete:
+    event = _head(identity, video_id, "success")
+    folder_uri = output_dir.absolute().as_uri()
+    event["SnapshotInfos"] = [
+        {
+            "Status": "success",
+            "SnapshotType": "NormalSnapshot",
+            "SnapshotCount": len(snapshots),
+            "SnapshotFormat": "snapshot-{SnapshotCount}.jpg",
+            "SnapshotRegular": f"{folder_uri}/snapshot-{{SnapshotCount}}.jpg",
+            "JobId": identity.job_id,
+        }
+    ]
+    if request.user_data and request.user_data.extend is not None:
+        event["Extend"] = request.user_data.extend
+    event["OutputDir"] = str(output_dir.absolute())
+    event["Snapshots"] = [
+        {
+            "Index": shot.index,
+            **({"Path": shot.path} if shot.path else {}),
+            "Time": shot.time_ms,
+            "FrameTime": shot.frame_time_ms,
+            "Width": shot.width,
+            "Height": shot.height,
+        }
+        for shot in snapshots
+    ]
+    return SnapshotComplete(event)
+
+
+def failure_event(
+    identity: JobIdentity, video_id: str, error: SnapcliError, extend: str | None = None
+) -> SnapshotComplete:
+    event = _head(identity, video_id, "fail")
+    event["ErrorCode"] = error.code
+    event["ErrorMessage"] = error.message
+    if extend is not None:
+        event["Extend"] = extend
+    return SnapshotComplete(event)

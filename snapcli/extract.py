@@ -1,0 +1,223 @@
+"""Getting the planned frames out of ffmpeg, exactly, as RGB pictures of the output size.
+
+Each run is one ffmpeg process: seek to the run's keyframe (input -ss, -noaccurate_seek, -copyts:
+decoding starts at the keyframe and timestamps stay the stream's own), then a filter chain
+``settb=AVTB, select=<first frame or a target pts>, showinfo, scale, turn, rgb24`` writing raw
+frames to a pipe. showinfo reports each kept frame's pts on stderr, so every frame is matched to
+its target by its real timestamp; the seek is never trusted. The first decoded frame is always
+kept as a witness: if it comes after the run's first target the seek overshot (MPEG-TS and other
+formats seek inexactly), and the run starts again from an earlier keyframe.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil
+
+import ffmpeg as ffmpeg_builder
+
+from . import runner
+from .errors import FFmpegUnavailable, InternalError, PermissionDenied, ResourceContentBad
+from .geometry import FrameGeometry
+from .plan import Plan, Run
+from .probe import VideoInfo
+
+FrameSink = Callable[[int, bytes], None]
+"""Receives (target pts, RGB bytes) for every target frame, from worker threads."""
+
+_SHOWINFO = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+)")
+MICROSECONDS = 1_000_000
+MAX_SEEK_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A target's pts in microseconds (ffmpeg's AV_TIME_BASE) and the tolerance around it."""
+
+    pts: int
+    micros: int
+    tolerance: int
+
+
+def extract(
+    video: VideoInfo,
+    plan: Plan,
+    geometry: FrameGeometry,
+    sink: FrameSink,
+    *,
+    ffmpeg: str | None = None,
+    workers: int = 1,
+) -> None:
+    """Decode every run of the plan, in parallel, and hand each target frame to sink once."""
+    binary = runner.find_tool("ffmpeg", ffmpeg)
+    parallel = min(workers, len(plan.runs))
+    extractor = _RunExtractor(video, plan.keyframes_only, geometry, sink, binary, parallel > 1)
+    if parallel <= 1:
+        for run in plan.runs:
+            extractor.extract(run)
+        return
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        futures = [pool.submit(extractor.extract, run) for run in plan.runs]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            runner.kill_all()
+            raise
+
+
+class _RunExtractor:
+    def __init__(
+        self,
+        video: VideoInfo,
+        keyframes_only: bool,
+        geometry: FrameGeometry,
+        sink: FrameSink,
+        binary: str,
+        single_threaded: bool,
+    ) -> None:
+        self.video = video
+        self.keyframes_only = keyframes_only
+        self.geometry = geometry
+        self.sink = sink
+        self.binary = binary
+        self.single_threaded = single_threaded
+        timeline = video.timeline
+        gap = Fraction(timeline.min_frame_gap()) * timeline.time_base * MICROSECONDS
+        self.tolerance = max(1, min(500, int(gap / 3)))
+        width, height = geometry.output_size
+        self.frame_bytes = width * height * 3
+
+    def extract(self, run: Run) -> None:
+        timeline = self.video.timeline
+        pending = {
+            self._micros(pts): _Window(pts, self._micros(pts), self.tolerance)
+            for pts in run.targets
+        }
+        seek = run.seek_pts
+        for _ in range(MAX_SEEK_RETRIES + 1):
+            overshot = self._decode(seek, pending)
+            if not pending:
+                return
+            if not overshot or seek is None:
+                break
+            earlier = timeline.previous_keyframe(seek)
+            seek = None if earlier is None or earlier == timeline.keyframes[0] else earlier
+        if seek is not None:  # a last try from the very start of the file
+            self._decode(None, pending)
+        if pending:
+            first = min(window.pts for window in pending.values())
+            raise ResourceContentBad(
+                f"the frame at {float(timeline.ms(first)):.0f} ms of {self.video.source} could "
+                "not be decoded (the file may be truncated or damaged)."
+            )
+
+    def _decode(self, seek: int | None, pending: dict[int, _Window]) -> bool:
+        """One ffmpeg process; removes what it delivers from pending. True if the seek overshot."""
+        shown: queue.Queue[int] = queue.Queue()
+
+        def on_line(line: str) -> None:
+            match = _SHOWINFO.search(line)
+            if match:
+                shown.put(int(match.group(1)))
+
+        windows = sorted(pending.values(), key=lambda w: w.micros)
+        args = self._command(seek, windows)
+        first_target_end = windows[0].micros + windows[0].tolerance
+        overshot = False
+        with runner.ToolProcess(args, on_stderr_line=on_line) as process:
+            witness = True
+            while pending:
+                frame = process.read(self.frame_bytes)
+                if len(frame) < self.frame_bytes:
+                    break
+                try:
+                    micros = shown.get(timeout=runner.stall_timeout())
+                except queue.Empty:
+                    raise InternalError("ffmpeg sent a frame without its timestamp.") from None
+                if witness and micros > first_target_end:
+                    overshot = True  # decoding began after the first target
+                    break
+                witness = False
+                window = self._match(micros, pending)
+                if window is not None:
+                    del pending[window.micros]
+                    self.sink(window.pts, frame)
+            if pending and not overshot:
+                code = process.wait()
+                if code != 0:
+                    self._raise_failure(process.stderr_text)
+        return overshot
+
+    def _match(self, micros: int, pending: dict[int, _Window]) -> _Window | None:
+        for candidate in (micros, *range(micros - self.tolerance, micros + self.tolerance + 1)):
+            if candidate in pending:
+                return pending[candidate]
+        return None
+
+    def _micros(self, pts: int) -> int:
+        """A pts in microseconds, rounded as ffmpeg's settb=AVTB rounds it (half away from 0)."""
+        exact = pts * self.video.timeline.time_base * MICROSECONDS
+        return int(exact + Fraction(1, 2)) if exact >= 0 else -int(-exact + Fraction(1, 2))
+
+    def _command(self, seek: int | None, windows: list[_Window]) -> list[str]:
+        input_options: dict[str, object] = {
+            "noautorotate": None,
+            "copyts": None,
+            "noaccurate_seek": None,
+        }
+        if seek is not None:
+            start = self.video.timeline.seconds(seek) - self.video.start_seconds
+            if start > 0:
+                input_options["ss"] = f"{ceil(start * MICROSECONDS) / MICROSECONDS:.6f}"
+        if self.keyframes_only:
+            input_options.update(skip_frame="nokey", discard="nokey")
+        if self.single_threaded:
+            input_options["threads"] = 1
+        picks = "+".join(
+            f"between(pts,{w.micros - w.tolerance},{w.micros + w.tolerance})" for w in windows
+        )
+        geometry = self.geometry
+        stream = (
+            ffmpeg_builder.input(self.video.input_url, **input_options)[
+                str(self.video.stream_index)
+            ]
+            .filter("settb", "AVTB")
+            .filter("select", f"eq(n,0)+{picks}")
+            .filter("showinfo")
+            .filter(
+                "scale",
+                geometry.scale_width,
+                geometry.scale_height,
+                flags="bicubic+accurate_rnd+full_chroma_int",
+                in_color_matrix=self.video.color_matrix,
+                in_range=self.video.color_range,
+                out_range="pc",
+            )
+        )
+        for name, options in geometry.turn_filters():
+            stream = stream.filter(name, **options)
+        output = stream.filter("format", "rgb24").output(
+            "pipe:1",
+            format="rawvideo",
+            pix_fmt="rgb24",
+            fps_mode="passthrough",
+            flush_packets=1,
+            **{"frames:v": len(windows) + 1},
+        )
+        return list(output.global_args("-nostdin", "-hide_banner").compile(cmd=self.binary))
+
+    def _raise_failure(self, errors: str) -> None:
+        reason = errors.strip().splitlines()[-1] if errors.strip() else "no message"
+        if "Permission denied" in errors:
+            raise PermissionDenied(f"{self.video.source} cannot be read (permission denied).")
+        if "Unrecognized option" in errors:
+            raise FFmpegUnavailable(f"snapcli needs ffmpeg 5.0 or newer ({reason}).")
+        raise ResourceContentBad(f"ffmpeg could not decode {self.video.source} ({reason}).")

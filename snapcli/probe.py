@@ -1,0 +1,248 @@
+"""What a video is: one ffprobe run for the container, the video stream and its frame timeline.
+
+The timeline comes from a demux-only packet scan (no pixels decoded): every frame's presentation
+timestamp and keyframe flag. Only when a container carries no packet timestamps does it fall back to
+decoding the stream to read the frames' own timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from . import runner
+from .errors import PermissionDenied, ResourceContentBad, VideoNotFound
+from .geometry import display_size, rotation_from_display_matrix
+from .timeline import FrameTimeline
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+# ffprobe's color_space names -> the scale filter's in_color_matrix names.
+_COLOR_MATRICES = {
+    "bt709": "bt709",
+    "smpte170m": "smpte170m",
+    "bt470bg": "bt470",
+    "fcc": "fcc",
+    "smpte240m": "smpte240m",
+    "bt2020nc": "bt2020",
+    "bt2020c": "bt2020",
+}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """A probed video: what a job needs to schedule, plan and extract its frames."""
+
+    source: str  # as the user gave it
+    input_url: str  # what ffmpeg opens
+    format_name: str
+    stream_index: int
+    codec: str
+    width: int  # coded
+    height: int
+    sar: Fraction
+    rotation: int  # clockwise degrees a player turns the picture
+    pix_fmt: str
+    color_matrix: str  # the scale filter's in_color_matrix
+    color_range: str  # "tv" (limited) or "pc" (full)
+    frame_rate: Fraction | None
+    start_seconds: Fraction  # the container's start time, which ffmpeg's -ss counts from
+    timeline: FrameTimeline
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        return display_size(self.width, self.height, self.sar, self.rotation)
+
+    @property
+    def duration_ms(self) -> Fraction:
+        return self.timeline.duration_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        """The probe as `snapcli probe --json` prints it."""
+        timeline = self.timeline
+        spacing = timeline.keyframe_interval_ms()
+        display_width, display_height = self.display_size
+        return {
+            "VideoId": self.source,
+            "Format": self.format_name,
+            "Codec": self.codec,
+            "Duration": round(float(self.duration_ms)),
+            "DurationSeconds": round(float(self.duration_ms) / 1000, 3),
+            "Width": display_width,
+            "Height": display_height,
+            "CodedWidth": self.width,
+            "CodedHeight": self.height,
+            "Rotation": self.rotation,
+            "SampleAspectRatio": f"{self.sar.numerator}:{self.sar.denominator}",
+            "FrameRate": round(float(self.frame_rate), 3) if self.frame_rate else None,
+            "FrameCount": timeline.frame_count,
+            "KeyframeCount": len(timeline.keyframes),
+            "KeyframeInterval": round(float(spacing[0])) if spacing else None,
+            "MaxKeyframeInterval": round(float(spacing[1])) if spacing else None,
+            "PixelFormat": self.pix_fmt,
+            "ColorMatrix": self.color_matrix,
+            "ColorRange": self.color_range,
+        }
+
+
+def input_url(video: str | os.PathLike[str]) -> str:
+    """What ffmpeg should open for a video: a URL as it is, a local file checked and made absolute.
+
+    The ``file:`` prefix keeps names that begin with '-' or hold ':' from being read as options or
+    protocols.
+    """
+    text = os.fspath(video)
+    if _URL.match(text):
+        return text
+    path = Path(text)
+    if not path.exists():
+        raise VideoNotFound(f"the video {text} does not exist.")
+    if not path.is_file():
+        raise VideoNotFound(f"the video {text} is not a regular file.")
+    if not os.access(path, os.R_OK):
+        raise PermissionDenied(f"the video {text} cannot be read (permission denied).")
+    if path.stat().st_size == 0:
+        raise ResourceContentBad(f"the video {text} is empty (0 bytes).")
+    return "file:" + str(path.resolve())
+
+
+def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo:
+    """Probe a video: container, first video stream, and the presentation timeline of its frames."""
+    source = os.fspath(video)
+    url = input_url(source)
+    ffprobe = runner.find_tool("ffprobe", ffmpeg)
+    report = _ffprobe_json(
+        [
+            ffprobe, "-v", "error", "-select_streams", "v",
+            "-show_format", "-show_streams",
+            "-show_entries", "packet=stream_index,pts,duration,flags",
+            "-of", "json", url,
+        ],
+        source,
+    )  # fmt: skip
+    stream = _video_stream(report.get("streams", []), source)
+    index = int(stream["index"])
+    time_base = Fraction(stream.get("time_base", "1/90000"))
+    frame_rate = _fraction(stream.get("avg_frame_rate")) or _fraction(stream.get("r_frame_rate"))
+    fallback_duration = (
+        int(round(1 / (frame_rate * time_base))) if frame_rate and frame_rate > 0 else None
+    )
+    packets = [p for p in report.get("packets", []) if p.get("stream_index") == index]
+    if packets and all("pts" in p for p in packets):
+        frames = [(int(p["pts"]), "K" in p.get("flags", ""), p.get("duration")) for p in packets]
+    else:
+        frames = _decoded_frames(ffprobe, url, index, source)
+    if not frames:
+        raise ResourceContentBad(f"the video {source} holds no video frames.")
+    timeline = FrameTimeline.from_frames(frames, time_base, fallback_duration)
+    width, height = int(stream.get("width") or 0), int(stream.get("height") or 0)
+    if width <= 0 or height <= 0:
+        raise ResourceContentBad(f"the video {source} has a video stream without a picture size.")
+    return VideoInfo(
+        source=source,
+        input_url=url,
+        format_name=str(report.get("format", {}).get("format_name", "")),
+        stream_index=index,
+        codec=str(stream.get("codec_name", "")),
+        width=width,
+        height=height,
+        sar=_fraction(stream.get("sample_aspect_ratio"), separator=":") or Fraction(1),
+        rotation=_rotation(stream),
+        pix_fmt=str(stream.get("pix_fmt", "")),
+        color_matrix=_color_matrix(stream, width, height),
+        color_range=_color_range(stream),
+        frame_rate=frame_rate,
+        start_seconds=_seconds(report.get("format", {}).get("start_time")),
+        timeline=timeline,
+    )
+
+
+def _ffprobe_json(args: list[str], source: str) -> dict[str, Any]:
+    code, output, errors = runner.run_to_end(args)
+    if code != 0:
+        _raise_unreadable(errors, source)
+    try:
+        report = json.loads(output or b"{}")
+    except json.JSONDecodeError:
+        _raise_unreadable(errors, source)
+    return report if isinstance(report, dict) else {}
+
+
+def _raise_unreadable(errors: str, source: str) -> None:
+    reason = errors.strip().splitlines()[-1] if errors.strip() else "ffprobe failed"
+    if "Permission denied" in errors:
+        raise PermissionDenied(f"the video {source} cannot be read (permission denied).")
+    reason = reason.split(": ", 1)[-1] if reason.startswith(("file:", "/")) else reason
+    raise ResourceContentBad(f"{source} is not a readable video ({reason}).")
+
+
+def _video_stream(streams: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    for stream in streams:
+        if stream.get("codec_type") == "video" and not stream.get("disposition", {}).get(
+            "attached_pic"
+        ):
+            return stream
+    raise ResourceContentBad(f"{source} has no video stream.")
+
+
+def _decoded_frames(
+    ffprobe: str, url: str, index: int, source: str
+) -> list[tuple[int, bool, int | None]]:
+    """Frame timestamps by decoding, for containers whose packets carry no pts."""
+    report = _ffprobe_json(
+        [
+            ffprobe, "-v", "error", "-select_streams", str(index),
+            "-show_entries", "frame=best_effort_timestamp,key_frame,pkt_duration",
+            "-of", "json", url,
+        ],
+        source,
+    )  # fmt: skip
+    return [
+        (int(f["best_effort_timestamp"]), bool(f.get("key_frame")), f.get("pkt_duration"))
+        for f in report.get("frames", [])
+        if "best_effort_timestamp" in f
+    ]
+
+
+def _fraction(value: Any, separator: str = "/") -> Fraction | None:
+    try:
+        numerator, denominator = (int(part) for part in str(value).split(separator))
+    except (TypeError, ValueError):
+        return None
+    return Fraction(numerator, denominator) if numerator > 0 and denominator > 0 else None
+
+
+def _seconds(value: Any) -> Fraction:
+    try:
+        return Fraction(str(value))
+    except (TypeError, ValueError):
+        return Fraction(0)
+
+
+def _rotation(stream: dict[str, Any]) -> int:
+    for side_data in stream.get("side_data_list", []):
+        if "rotation" in side_data:
+            return rotation_from_display_matrix(float(side_data["rotation"]))
+    rotate_tag = stream.get("tags", {}).get("rotate")
+    if rotate_tag is not None:
+        return rotation_from_display_matrix(-float(rotate_tag))
+    return 0
+
+
+def _color_matrix(stream: dict[str, Any], width: int, height: int) -> str:
+    """The source's YUV matrix; untagged video is guessed by size, as players guess it."""
+    tagged = _COLOR_MATRICES.get(str(stream.get("color_space", "")))
+    if tagged:
+        return tagged
+    return "bt709" if width >= 1280 or height > 576 else "smpte170m"
+
+
+def _color_range(stream: dict[str, Any]) -> str:
+    if stream.get("color_range") == "pc" or str(stream.get("pix_fmt", "")).startswith("yuvj"):
+        return "pc"
+    return "tv"

@@ -1,0 +1,268 @@
+"""The snapshot request: its parameters, every value form the API accepts, and their validation.
+
+Pure: no I/O. Values arrive as the CLI's strings, as JSON numbers or numeric strings (the API types
+Width/Height as strings), as lists, JSON-array strings or comma lists (SpecifiedOffsetTimes); all
+of them become one validated, frozen :class:`SnapshotRequest`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from .errors import InvalidParameter
+
+FrameType = Literal["normal", "intra"]
+
+MAX_OFFSET_TIMES = 30
+MAX_COUNT = 100_000  # not an API limit: a guard against a typo that would run for days
+MIN_SIDE, MAX_SIDE = 8, 4096
+MAX_USER_DATA_BYTES = 1024
+MAX_EXTEND_BYTES = 512
+
+_WHOLE_NUMBER = re.compile(r"^[+-]?\d+(\.0*)?$")
+
+
+@dataclass(frozen=True)
+class UserData:
+    """`UserData` as the API defines it: a JSON object with an optional callback and `Extend`."""
+
+    value: dict[str, Any]
+    callback_url: str | None = None
+    extend: str | None = None  # serialised as the event carries it
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """A validated VOD SubmitSnapshotJob request, without the video."""
+
+    offset_time: int = 0
+    offset_times: tuple[int, ...] = ()
+    count: int | None = None
+    interval: int | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_type: FrameType = "normal"
+    user_data: UserData | None = field(default=None)
+
+    def to_api(self) -> dict[str, Any]:
+        """The request in the API's own spelling (what a job record or a resume check compares)."""
+        api: dict[str, Any] = {
+            "SpecifiedOffsetTime": self.offset_time,
+            "FrameType": self.frame_type,
+        }
+        optional = {
+            "SpecifiedOffsetTimes": list(self.offset_times) or None,
+            "Count": self.count,
+            "Interval": self.interval,
+            "Width": self.width,
+            "Height": self.height,
+            "UserData": self.user_data.value if self.user_data else None,
+        }
+        api.update({key: value for key, value in optional.items() if value is not None})
+        return api
+
+
+def whole_number(name: str, value: Any, minimum: int = 0, maximum: int | None = None) -> int:
+    """An integer from a JSON number or a numeric string, range-checked; else InvalidParameter."""
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _WHOLE_NUMBER.match(value.strip()):
+        number = int(float(value.strip()))
+    if number is None:
+        raise InvalidParameter(f"{name} must be a whole number, got {_shown(value)}.")
+    if maximum is not None and not minimum <= number <= maximum:
+        raise InvalidParameter(f"{name} must be between {minimum} and {maximum}, got {number}.")
+    if number < minimum:
+        raise InvalidParameter(f"{name} must be at least {minimum}, got {number}.")
+    return number
+
+
+def parse_offset_times(value: Any) -> tuple[int, ...]:
+    """SpecifiedOffsetTimes from a list, a JSON-array string, a comma list, or several of those."""
+    if value is None:
+        return ()
+    pieces = [value] if isinstance(value, (str, int, float)) else list(value)
+    items: list[Any] = []
+    for piece in pieces:
+        if isinstance(piece, str) and piece.strip().startswith("["):
+            try:
+                parsed = json.loads(piece)
+            except json.JSONDecodeError:
+                raise InvalidParameter(
+                    f"SpecifiedOffsetTimes is not a valid JSON array: {_shown(piece)}."
+                ) from None
+            if not isinstance(parsed, list):
+                raise InvalidParameter("SpecifiedOffsetTimes must be a list of times in ms.")
+            items.extend(parsed)
+        elif isinstance(piece, str):
+            items.extend(part for part in piece.split(",") if part.strip())
+        else:
+            items.append(piece)
+    times = tuple(whole_number("SpecifiedOffsetTimes", item) for item in items)
+    if len(times) > MAX_OFFSET_TIMES:
+        raise InvalidParameter(
+            f"SpecifiedOffsetTimes holds at most {MAX_OFFSET_TIMES} times, got {len(times)}."
+        )
+    return times
+
+
+def parse_frame_type(value: Any) -> FrameType:
+    text = str(value).strip().lower()
+    if text not in ("normal", "intra"):
+        raise InvalidParameter(f"FrameType must be normal or intra, got {_shown(value)}.")
+    return "intra" if text == "intra" else "normal"
+
+
+def parse_user_data(value: Any) -> UserData:
+    """UserData: a JSON object (or its text) of at most 1024 bytes; Extend at most 512 bytes."""
+    if isinstance(value, str):
+        if len(value.encode()) > MAX_USER_DATA_BYTES:
+            raise InvalidParameter(
+                f"UserData must be at most {MAX_USER_DATA_BYTES} bytes, got {len(value.encode())}."
+            )
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise InvalidParameter(f"UserData is not valid JSON: {error.msg}.") from None
+    if not isinstance(value, dict):
+        raise InvalidParameter("UserData must be a JSON object.")
+    size = len(_compact(value).encode())
+    if size > MAX_USER_DATA_BYTES:
+        raise InvalidParameter(f"UserData must be at most {MAX_USER_DATA_BYTES} bytes, got {size}.")
+    extend = value.get("Extend")
+    extend_text = None
+    if extend is not None:
+        extend_text = extend if isinstance(extend, str) else _compact(extend)
+        if len(extend_text.encode()) > MAX_EXTEND_BYTES:
+            raise InvalidParameter(
+                f"UserData.Extend must be at most {MAX_EXTEND_BYTES} bytes once serialised, "
+                f"got {len(extend_text.encode())}."
+            )
+    callback = value.get("MessageCallback")
+    callback_url = None
+    if callback is not None:
+        if not isinstance(callback, dict) or not isinstance(callback.get("CallbackURL"), str):
+            raise InvalidParameter('UserData.MessageCallback must be {"CallbackURL": "http://…"}.')
+        callback_url = callback["CallbackURL"]
+        parsed = urlparse(callback_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise InvalidParameter(
+                f"UserData.MessageCallback.CallbackURL must be an http or https URL, "
+                f"got {_shown(callback_url)}."
+            )
+    return UserData(value=value, callback_url=callback_url, extend=extend_text)
+
+
+def build_request(
+    *,
+    offset: Any = None,
+    at: Any = None,
+    count: Any = None,
+    interval: Any = None,
+    width: Any = None,
+    height: Any = None,
+    frame_type: Any = None,
+    user_data: Any = None,
+) -> SnapshotRequest:
+    """Validate raw values (CLI strings, JSON values) into a SnapshotRequest."""
+    return SnapshotRequest(
+        offset_time=0 if offset is None else whole_number("SpecifiedOffsetTime", offset),
+        offset_times=parse_offset_times(at),
+        count=None if count is None else whole_number("Count", count, 1, MAX_COUNT),
+        interval=None if interval is None else whole_number("Interval", interval),
+        width=None if width is None else whole_number("Width", width, MIN_SIDE, MAX_SIDE),
+        height=None if height is None else whole_number("Height", height, MIN_SIDE, MAX_SIDE),
+        frame_type="normal" if frame_type is None else parse_frame_type(frame_type),
+        user_data=None if user_data is None else parse_user_data(user_data),
+    )
+
+
+# API name -> build_request keyword.
+API_NAMES = {
+    "SpecifiedOffsetTime": "offset",
+    "SpecifiedOffsetTimes": "at",
+    "Count": "count",
+    "Interval": "interval",
+    "Width": "width",
+    "Height": "height",
+    "FrameType": "frame_type",
+    "UserData": "user_data",
+}
+NOT_YET_SUPPORTED = ("SpriteSnapshotConfig", "SnapshotTemplateId")
+IGNORED_KEYS = ("Action", "Format", "Version", "RegionId", "AccessKeyId")
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """A request read from the API's own spelling: the video, build_request keywords, leftovers."""
+
+    video_id: str | None
+    values: dict[str, Any]
+    unknown_keys: tuple[str, ...]
+
+
+def read_api_request(mapping: Mapping[str, Any]) -> ApiRequest:
+    """Map a VOD request in the API's spelling onto build_request keywords.
+
+    SpecifiedOffsetTimes may also arrive as repeated keys ``SpecifiedOffsetTimes.1``, ``.2``, …
+    (what the SDKs send in a query string); they are taken in the order of their numbers.
+    """
+    values: dict[str, Any] = {}
+    numbered: list[tuple[int, Any]] = []
+    unknown: list[str] = []
+    for key, value in mapping.items():
+        if key in API_NAMES:
+            values[API_NAMES[key]] = value
+        elif key.startswith("SpecifiedOffsetTimes.") and key.split(".", 1)[1].isdigit():
+            numbered.append((int(key.split(".", 1)[1]), value))
+        elif key in NOT_YET_SUPPORTED:
+            raise InvalidParameter(f"{key} is not supported by this version of snapcli yet.")
+        elif key not in ("VideoId", *IGNORED_KEYS):
+            unknown.append(key)
+    if numbered:
+        values["at"] = [value for _, value in sorted(numbered, key=lambda pair: pair[0])]
+    video_id = mapping.get("VideoId")
+    if video_id is not None and not isinstance(video_id, str):
+        raise InvalidParameter("VideoId must be a string.")
+    return ApiRequest(video_id=video_id, values=values, unknown_keys=tuple(unknown))
+
+
+def parse_request_json(text: str, source: str) -> dict[str, Any]:
+    """A request file's JSON object, or InvalidParameter naming where it came from."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidParameter(
+            f"the request in {source} is not valid JSON: {error.msg} "
+            f"(line {error.lineno}, column {error.colno})."
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidParameter(f"the request in {source} must be a JSON object.")
+    return value
+
+
+def merged(values: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Later mappings win; None means 'not given' and never overrides."""
+    result: dict[str, Any] = {}
+    for mapping in values:
+        result.update({key: value for key, value in mapping.items() if value is not None})
+    return result
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")

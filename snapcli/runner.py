@@ -1,0 +1,197 @@
+"""Running ffmpeg and ffprobe: finding them, argument lists only, a no-progress watchdog, cleanup.
+
+The only module that starts processes. A process that writes nothing on stdout or stderr for
+``stall_timeout`` seconds is killed (ffmpeg prints its stats line twice a second while it works,
+so silence means it is stuck), and every live child is killed when the job is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from .errors import FFmpegUnavailable, SnapshotTimeOut
+
+Tool = Literal["ffmpeg", "ffprobe"]
+
+DEFAULT_STALL_TIMEOUT = 60.0
+INSTALL_HINT = (
+    "install FFmpeg (Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg; "
+    "Windows: winget install ffmpeg) or name the program with --ffmpeg or SNAPCLI_FFMPEG"
+)
+
+
+def find_tool(tool: Tool, ffmpeg_override: str | None = None) -> str:
+    """The path of ffmpeg or ffprobe: the override (or $SNAPCLI_FFMPEG), its sibling, then PATH.
+
+    An override may name the ffmpeg program or the folder holding it; ffprobe is looked for beside
+    it first ($SNAPCLI_FFPROBE names ffprobe on its own).
+    """
+    override = ffmpeg_override or os.environ.get("SNAPCLI_FFMPEG")
+    if tool == "ffprobe" and os.environ.get("SNAPCLI_FFPROBE"):
+        return _checked(os.environ["SNAPCLI_FFPROBE"], tool)
+    if override:
+        location = Path(override)
+        folder = location if location.is_dir() else location.parent
+        candidate = location if tool == "ffmpeg" and not location.is_dir() else folder / tool
+        found = shutil.which(str(candidate)) or shutil.which(tool + ".exe", path=str(folder))
+        if found:
+            return found
+        if tool == "ffmpeg":
+            raise FFmpegUnavailable(f"ffmpeg was not found at {override}; {INSTALL_HINT}.")
+    found = shutil.which(tool)
+    if not found:
+        raise FFmpegUnavailable(f"{tool} was not found on PATH; {INSTALL_HINT}.")
+    return found
+
+
+def _checked(path: str, tool: Tool) -> str:
+    found = shutil.which(path)
+    if not found:
+        raise FFmpegUnavailable(f"{tool} was not found at {path}; {INSTALL_HINT}.")
+    return found
+
+
+def stall_timeout() -> float:
+    try:
+        return float(os.environ.get("SNAPCLI_STALL_TIMEOUT", DEFAULT_STALL_TIMEOUT))
+    except ValueError:
+        return DEFAULT_STALL_TIMEOUT
+
+
+_live: set[ToolProcess] = set()
+_live_lock = threading.Lock()
+
+
+def kill_all() -> None:
+    """Kill every child still running (on Ctrl-C or any abort)."""
+    with _live_lock:
+        processes = list(_live)
+    for process in processes:
+        process.kill()
+
+
+class ToolProcess:
+    """One ffmpeg/ffprobe child with stdout read by the caller and stderr read in a thread."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        on_stderr_line: Callable[[str], None] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.args = list(args)
+        self.timed_out = False
+        self._on_stderr_line = on_stderr_line
+        self._timeout = stall_timeout() if timeout is None else timeout
+        self._stderr_tail: list[str] = []
+        self._last_activity = time.monotonic()
+        try:
+            self._process = subprocess.Popen(
+                self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as error:
+            raise FFmpegUnavailable(
+                f"{self.args[0]} could not be started ({error.strerror}); {INSTALL_HINT}."
+            ) from None
+        with _live_lock:
+            _live.add(self)
+        self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_thread.start()
+        self._watchdog = threading.Thread(target=self._watch, daemon=True)
+        self._watchdog.start()
+
+    def __enter__(self) -> ToolProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.kill()
+        self._reap()
+
+    def read(self, size: int) -> bytes:
+        """Exactly size bytes of stdout, or fewer at its end."""
+        assert self._process.stdout is not None
+        chunks: list[bytes] = []
+        remaining = size
+        while remaining:
+            chunk = self._process.stdout.read(remaining)
+            if not chunk:
+                break
+            self._last_activity = time.monotonic()
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def read_all(self) -> bytes:
+        chunks = []
+        while chunk := self.read(1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def wait(self) -> int:
+        """Wait for the exit; raise SnapshotTimeOut when the watchdog killed it."""
+        code = self._reap()
+        if self.timed_out:
+            raise SnapshotTimeOut(
+                f"{Path(self.args[0]).name} made no progress for {self._timeout:g} s and was "
+                "stopped."
+            )
+        return code
+
+    def _reap(self) -> int:
+        code = self._process.wait()
+        self._stderr_thread.join()
+        with _live_lock:
+            _live.discard(self)
+        return code
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+
+    @property
+    def stderr_text(self) -> str:
+        return "\n".join(self._stderr_tail)
+
+    def _read_stderr(self) -> None:
+        assert self._process.stderr is not None
+        pending = b""
+        while chunk := self._process.stderr.read1(1 << 14):  # type: ignore[attr-defined]
+            self._last_activity = time.monotonic()
+            pending += chunk
+            *lines, pending = pending.replace(b"\r", b"\n").split(b"\n")
+            for line in lines:
+                self._take_stderr_line(line)
+        if pending:
+            self._take_stderr_line(pending)
+
+    def _take_stderr_line(self, raw: bytes) -> None:
+        line = raw.decode("utf-8", "replace").strip()
+        if not line:
+            return
+        if self._on_stderr_line:
+            self._on_stderr_line(line)
+        if not line.startswith(("frame=", "[Parsed_showinfo")):
+            self._stderr_tail = (self._stderr_tail + [line])[-40:]
+
+    def _watch(self) -> None:
+        while self._process.poll() is None:
+            if time.monotonic() - self._last_activity > self._timeout:
+                self.timed_out = True
+                self._process.kill()
+                return
+            time.sleep(min(0.25, self._timeout / 4))
+
+
+def run_to_end(args: Sequence[str], timeout: float | None = None) -> tuple[int, bytes, str]:
+    """Run a child to its end: (exit code, stdout, the tail of stderr)."""
+    with ToolProcess(args, timeout=timeout) as process:
+        output = process.read_all()
+        code = process.wait()
+        return code, output, process.stderr_text

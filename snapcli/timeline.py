@@ -1,0 +1,118 @@
+"""Which frame a player shows at a time: the presentation timeline of one video stream.
+
+Pure: built from timestamps that probe.py reads, answering in exact arithmetic. Times given to and
+returned by this module in milliseconds are relative to the first frame (0 = first frame); pts are
+the stream's own integer timestamps.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from math import floor
+
+# A frame that starts within half a millisecond after t counts as at t (t is whole ms).
+HALF_MS = Fraction(1, 2)
+
+
+@dataclass(frozen=True)
+class FrameTimeline:
+    """Presentation timestamps of the frames a player can show, and which of them are keyframes."""
+
+    time_base: Fraction
+    pts: tuple[int, ...]  # sorted, unique
+    keyframes: tuple[int, ...]  # sorted, a subset of pts
+    end_pts: int  # where the last frame ends
+
+    @classmethod
+    def from_frames(
+        cls,
+        frames: Iterable[tuple[int, bool, int | None]],
+        time_base: Fraction,
+        fallback_frame_duration: int | None = None,
+    ) -> FrameTimeline:
+        """From (pts, is_keyframe, duration) of every frame, in decode order.
+
+        Frames before the first keyframe (a stream cut mid-GOP) cannot be decoded, nor shown by a
+        player, and are left out. Without any keyframe flag the first frame is taken as one.
+        """
+        frames = list(frames)
+        if not frames:
+            raise ValueError("a timeline needs at least one frame")
+        first_key = next((i for i, (_, key, _) in enumerate(frames) if key), 0)
+        decodable = frames[first_key:]
+        first_pts = decodable[0][0]
+        shown = sorted({pts for pts, _, _ in decodable if pts >= first_pts})
+        keys = sorted({pts for pts, key, _ in decodable if key and pts >= first_pts} | {shown[0]})
+        durations = {pts: duration for pts, _, duration in decodable if duration}
+        last = shown[-1]
+        last_duration = durations.get(last) or fallback_frame_duration or _typical_gap(shown)
+        return cls(time_base, tuple(shown), tuple(keys), last + max(last_duration, 1))
+
+    @property
+    def origin(self) -> int:
+        return self.pts[0]
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.pts)
+
+    @property
+    def duration_ms(self) -> Fraction:
+        """D: the end of the last frame, in ms from the first."""
+        return self.ms(self.end_pts)
+
+    def ms(self, pts: int) -> Fraction:
+        """Exact time of a pts in ms, relative to the first frame."""
+        return (pts - self.origin) * self.time_base * 1000
+
+    def seconds(self, pts: int) -> Fraction:
+        """Absolute time of a pts in seconds, as ffmpeg's filters see it with -copyts."""
+        return pts * self.time_base
+
+    def frame_at(self, time_ms: int) -> int:
+        """The pts of the frame a player shows paused at time_ms: the last to start by then."""
+        limit = self.origin + floor((time_ms + HALF_MS) / 1000 / self.time_base)
+        return self.pts[max(bisect_right(self.pts, limit) - 1, 0)]
+
+    def keyframe_near(self, time_ms: int) -> int:
+        """The keyframe nearest to time_ms; a tie goes to the earlier one."""
+        target = self.origin + Fraction(time_ms, 1000) / self.time_base
+        after = bisect_left(self.keyframes, target)
+        candidates = self.keyframes[max(after - 1, 0) : after + 1]
+        return min(candidates, key=lambda pts: (abs(pts - target), pts))
+
+    def keyframe_before(self, pts: int) -> int:
+        """The last keyframe at or before pts: where decoding must start to reach that frame."""
+        return self.keyframes[max(bisect_right(self.keyframes, pts) - 1, 0)]
+
+    def next_keyframe(self, pts: int) -> int | None:
+        index = bisect_right(self.keyframes, pts)
+        return self.keyframes[index] if index < len(self.keyframes) else None
+
+    def previous_keyframe(self, pts: int) -> int | None:
+        index = bisect_left(self.keyframes, pts)
+        return self.keyframes[index - 1] if index > 0 else None
+
+    def frames_between(self, start: int, end: int) -> int:
+        """How many frames have start < pts <= end."""
+        return bisect_right(self.pts, end) - bisect_right(self.pts, start)
+
+    def min_frame_gap(self) -> int:
+        gaps = [b - a for a, b in zip(self.pts, self.pts[1:])]
+        return min(gaps) if gaps else self.end_pts - self.origin
+
+    def keyframe_interval_ms(self) -> tuple[Fraction, Fraction] | None:
+        """Mean and longest distance between keyframes, or None with a single keyframe."""
+        gaps = [b - a for a, b in zip(self.keyframes, self.keyframes[1:])]
+        if not gaps:
+            return None
+        scale = self.time_base * 1000
+        return Fraction(sum(gaps), len(gaps)) * scale, max(gaps) * scale
+
+
+def _typical_gap(pts: list[int]) -> int:
+    gaps = sorted(b - a for a, b in zip(pts, pts[1:]))
+    return gaps[len(gaps) // 2] if gaps else 1
