@@ -135,8 +135,8 @@ def grab(
       snapcli grab movie.mp4 --frame-type intra --interval 10   # keyframes: fast
       snapcli grab --request request.json --json
     """
-    from .job import run_job
     from .errors import InvalidParameter
+    from .job import run_job
     from .request import whole_number
 
     request, video_id = _read_request(video, request_file, flags)

@@ -1,0 +1,276 @@
+"""Test videos, made once per session with ffmpeg's lavfi sources, and helpers to read them back.
+
+Every video shows its own frame number: a band of 12 blocks over testsrc2, block i light when bit
+i of the frame number is set. Reading the blocks out of a JPG tells which frame it is, whatever
+snapcli believes, robust to scaling and JPEG noise.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from snapcli import cli as snapcli_cli
+
+BITS = 12
+WIDTH, HEIGHT, BAND_HEIGHT = 256, 144, 32
+
+
+@dataclass(frozen=True)
+class TestVideo:
+    __test__ = False  # not a test class
+
+    """A generated video and what the test knows about it independently of snapcli."""
+
+    path: Path
+    frame_times_ms: tuple[Fraction, ...]  # presentation time of frame n, from the first frame
+    keyframe_every: int | None = None  # frames between keyframes, when fixed
+
+    def frame_shown_at(self, time_ms: int) -> int:
+        """SPEC §4 from the test's own knowledge: the last frame starting by t + 0.5 ms."""
+        shown = [
+            n for n, start in enumerate(self.frame_times_ms) if start <= time_ms + Fraction(1, 2)
+        ]
+        return shown[-1] if shown else 0
+
+    @property
+    def duration_ms(self) -> Fraction:
+        times = self.frame_times_ms
+        return times[-1] + (times[-1] - times[-2])
+
+
+def band_source(rate: str, width: int = WIDTH) -> str:
+    bit = f"mod(floor(N/pow(2,floor(X*{BITS}/W))),2)"
+    return f"color=c=black:size={width}x{BAND_HEIGHT}:rate={rate},geq=lum='if({bit},235,16)':cb=128:cr=128"
+
+
+def make_video(
+    path: Path,
+    *,
+    seconds: float,
+    rate: str = "25",
+    codec: list[str],
+    extra_filters: str = "",
+    output: list[str] = (),  # type: ignore[assignment]
+    width: int = WIDTH,
+    pix_fmt: str = "yuv420p",
+) -> Path:
+    picture = f"testsrc2=size={width}x{HEIGHT - BAND_HEIGHT}:rate={rate}"
+    graph = f"[1][0]vstack,format={pix_fmt}{',' + extra_filters if extra_filters else ''}"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", picture, "-f", "lavfi",
+         "-i", band_source(rate, width), "-filter_complex", graph, "-t", str(seconds),
+         *codec, *output, str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def cfr_times(count: int, rate: Fraction) -> tuple[Fraction, ...]:
+    return tuple(Fraction(1000 * n) / rate for n in range(count))
+
+
+def frame_number(
+    image: Image.Image, rows: tuple[float, float] = (0.0, BAND_HEIGHT / HEIGHT)
+) -> int:
+    """The frame number a picture shows in its band (upright picture expected)."""
+    gray = image.convert("L")
+    width, height = gray.size
+    y = int(height * (rows[0] + rows[1]) / 2)
+    number = 0
+    for bit in range(BITS):
+        x = int((bit + 0.5) * width / BITS)
+        if gray.getpixel((x, y)) > 128:  # type: ignore[operator]
+            number |= 1 << bit
+    return number
+
+
+H264 = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-g", "100", "-keyint_min", "100",
+        "-sc_threshold", "0"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
+    if not shutil.which("ffmpeg"):
+        pytest.fail("ffmpeg is needed for the tests (apt-get install ffmpeg)")
+    root = tmp_path_factory.mktemp("videos")
+    made: dict[str, TestVideo] = {}
+    fps25 = Fraction(25)
+
+    # H.264 with B-frames and a 4 s GOP.
+    made["h264"] = TestVideo(
+        make_video(root / "h264.mp4", seconds=8, codec=H264), cfr_times(200, fps25), 100
+    )
+    made["hevc"] = TestVideo(
+        make_video(
+            root / "hevc.mp4",
+            seconds=6,
+            codec=[
+                "-c:v",
+                "libx265",
+                "-x265-params",
+                "log-level=error:keyint=60:min-keyint=60:bframes=4:scenecut=0",
+                "-tag:v",
+                "hvc1",
+            ],
+        ),  # fmt: skip
+        cfr_times(150, fps25),
+        60,
+    )
+    made["vp9"] = TestVideo(
+        make_video(
+            root / "vp9.webm",
+            seconds=6,
+            codec=[
+                "-c:v",
+                "libvpx-vp9",
+                "-g",
+                "60",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+                "-b:v",
+                "400k",
+            ],
+        ),  # fmt: skip
+        cfr_times(150, fps25),
+    )
+    # MPEG-TS whose timestamps start at 10 s (plus the muxer's own delay).
+    made["ts"] = TestVideo(
+        make_video(root / "h264.ts", seconds=8, codec=H264, output=["-output_ts_offset", "10"]),
+        cfr_times(200, fps25),
+        100,
+    )
+    made["mpeg2ts"] = TestVideo(
+        make_video(
+            root / "mpeg2.ts",
+            seconds=6,
+            codec=["-c:v", "mpeg2video", "-q:v", "3", "-bf", "2", "-g", "30"],
+            output=["-output_ts_offset", "20"],
+        ),
+        cfr_times(150, fps25),
+        30,
+    )
+    # Variable frame rate: frames last 40 ms and 80 ms in turn.
+    vfr_times = tuple(Fraction(60 * n - 20 * (n % 2)) for n in range(100))
+    made["vfr"] = TestVideo(
+        make_video(
+            root / "vfr.mp4",
+            seconds=6.5,
+            codec=H264,
+            extra_filters="setpts='(0.06*N-0.02*mod(N,2))/TB'",
+            output=["-fps_mode", "vfr", "-video_track_timescale", "1000", "-frames:v", "100"],
+        ),
+        vfr_times,
+    )
+    # NTSC rate: frames at 33.367 ms steps, so the half-millisecond rule matters.
+    ntsc = Fraction(30000, 1001)
+    made["ntsc"] = TestVideo(
+        make_video(root / "ntsc.mp4", seconds=3, rate="30000/1001", codec=H264),
+        cfr_times(90, ntsc),
+    )
+    # Short GOP for keyframe (intra) mode: a keyframe every second.
+    made["gop25"] = TestVideo(
+        make_video(
+            root / "gop25.mp4",
+            seconds=6,
+            codec=[
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-bf",
+                "2",
+                "-g",
+                "25",
+                "-keyint_min",
+                "25",
+                "-sc_threshold",
+                "0",
+            ],
+        ),  # fmt: skip
+        cfr_times(150, fps25),
+        25,
+    )
+    for turn in (90, 180, 270):
+        rotated = root / f"rotate{turn}.mp4"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-i", str(made["gop25"].path), "-c", "copy",
+             "-metadata:s:v:0", f"rotate={turn}", str(rotated)],
+            check=True,
+        )  # fmt: skip
+        made[f"rotate{turn}"] = TestVideo(rotated, made["gop25"].frame_times_ms, 25)
+    # Anamorphic: 192x144 coded, SAR 4:3, shown 256x144.
+    made["anamorphic"] = TestVideo(
+        make_video(
+            root / "anamorphic.mp4", seconds=2, codec=H264, extra_filters="scale=192:144,setsar=4/3"
+        ),
+        cfr_times(50, fps25),
+    )
+    # Odd coded size (4:4:4 allows it).
+    made["odd"] = TestVideo(
+        make_video(
+            root / "odd.mp4",
+            seconds=2,
+            codec=["-c:v", "libx264", "-preset", "veryfast"],
+            extra_filters="scale=255:143,setsar=1",
+            pix_fmt="yuv444p",
+        ),
+        cfr_times(50, fps25),
+    )
+    return made
+
+
+@pytest.fixture(scope="session")
+def bad_files(
+    tmp_path_factory: pytest.TempPathFactory, videos: dict[str, TestVideo]
+) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bad")
+    files = {"empty": root / "empty.mp4", "text": root / "text.mp4", "truncated": root / "cut.mp4"}
+    files["empty"].write_bytes(b"")
+    files["text"].write_text("this is not a video\n" * 20)
+    whole = videos["h264"].path.read_bytes()
+    files["truncated"].write_bytes(whole[: len(whole) * 2 // 5])
+    files["audio"] = root / "audio.m4a"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+         "-c:a", "aac", str(files["audio"])],
+        check=True,
+    )  # fmt: skip
+    files["folder"] = root / "folder.mp4"
+    files["folder"].mkdir()
+    return files
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the user's state, nor share a working folder."""
+    monkeypatch.setenv("SNAPCLI_HOME", str(tmp_path / "snapcli-home"))
+    monkeypatch.chdir(tmp_path)
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run snapcli's main() in-process, as the console script does, and capture its output."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = snapcli_cli.main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -1,0 +1,161 @@
+"""The right frame (SPEC §4), the right size and orientation (§3), on every format: JPGs decoded
+and their frame numbers read from the picture itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import TestVideo, frame_number
+from PIL import Image
+
+import snapcli
+
+# Times around frame starts (40 ms steps at 25 fps), GOP boundaries (4 s) and the end.
+EDGE_TIMES = [0, 1, 39, 40, 41, 999, 1000, 1999, 2020, 3959, 3960, 3999, 4000, 4001, 5555]
+
+
+def grab_frames(video: TestVideo, times: list[int], tmp_path: Path, **request: object) -> list[int]:
+    event = snapcli.grab(video.path, at=times, output_dir=tmp_path / "out", **request)
+    folder = Path(event["OutputDir"])
+    return [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+
+
+@pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "ts", "mpeg2ts", "gop25"])
+def test_each_snapshot_is_the_frame_a_player_shows(
+    name: str, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    video = videos[name]
+    times = [t for t in EDGE_TIMES if t < video.duration_ms]
+    last_frame_start = int(video.frame_times_ms[-1])
+    times += [last_frame_start - 1, last_frame_start]  # within the last GOP, up to the last frame
+    for batch in (times[:30], times[30:]):
+        if batch:
+            got = grab_frames(video, batch, tmp_path)
+            assert got == [video.frame_shown_at(t) for t in batch], name
+
+
+def test_variable_frame_rate_takes_the_frame_showing_at_each_time(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    video = videos["vfr"]
+    times = [0, 39, 40, 41, 59, 60, 99, 100, 119, 120, 121, 1000, 1019, 1020, 2979, 2980, 5939]
+    assert grab_frames(video, times, tmp_path) == [video.frame_shown_at(t) for t in times]
+
+
+def test_a_frame_starting_within_half_a_millisecond_counts_as_at_that_time(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    # Frame 1 starts at 33.367 ms: at 33 ms it is shown (within 0.5 ms), at 32 ms not yet.
+    video = videos["ntsc"]
+    times = [32, 33, 66, 67, 100, 1001, 2969, 2970]
+    got = grab_frames(video, times, tmp_path)
+    assert got == [0, 1, 1, 2, 3, 30, 88, 89]  # frame 89 starts at 2969.63 ms
+    assert got == [video.frame_shown_at(t) for t in times]
+
+
+def test_count_and_interval_schedules_take_exact_frames(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    video = videos["h264"]
+    event = snapcli.grab(video.path, count=7, interval=0, output_dir=tmp_path)
+    times = [shot["Time"] for shot in event.snapshots]
+    assert times == [round(k * 8000 / 7) for k in range(7)]
+    folder = Path(event["OutputDir"])
+    frames = [frame_number(Image.open(folder / s["Path"])) for s in event.snapshots]
+    assert frames == [video.frame_shown_at(t) for t in times]
+    assert [s["FrameTime"] for s in event.snapshots] == [
+        round(video.frame_times_ms[f]) for f in frames
+    ]
+
+
+def test_dense_schedule_over_many_runs_stays_exact(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    # 70 snapshots: more than one ffmpeg run's worth, spread over both workers.
+    video = videos["h264"]
+    event = snapcli.grab(video.path, interval=0, count=70, output_dir=tmp_path)
+    folder = Path(event["OutputDir"])
+    frames = [frame_number(Image.open(folder / s["Path"])) for s in event.snapshots]
+    assert frames == [video.frame_shown_at(s["Time"]) for s in event.snapshots]
+
+
+def test_intra_takes_the_nearest_keyframe_and_records_its_time(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    video = videos["gop25"]  # keyframes at 0, 1000, 2000, … ms
+    times = [0, 400, 499, 500, 501, 1600, 5900]
+    event = snapcli.grab(video.path, at=times, frame_type="intra", output_dir=tmp_path)
+    folder = Path(event["OutputDir"])
+    frames = [frame_number(Image.open(folder / s["Path"])) for s in event.snapshots]
+    # A tie (500 ms between 0 and 1000) goes to the earlier keyframe.
+    assert frames == [0, 0, 0, 0, 25, 50, 150 - 25]
+    assert [s["FrameTime"] for s in event.snapshots] == [0, 0, 0, 0, 1000, 2000, 5000]
+
+
+@pytest.mark.parametrize(
+    ("turn", "upright"),
+    [
+        (90, Image.Transpose.ROTATE_270),
+        (180, Image.Transpose.ROTATE_180),
+        (270, Image.Transpose.ROTATE_90),
+    ],
+)
+def test_rotated_video_comes_out_as_a_player_shows_it(
+    turn: int, upright: Image.Transpose, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """The `rotate` tag turns the picture clockwise for display (what players do)."""
+    video = videos[f"rotate{turn}"]
+    event = snapcli.grab(video.path, at=[1240], output_dir=tmp_path)
+    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    expected_size = (144, 256) if turn in (90, 270) else (256, 144)
+    assert image.size == expected_size
+    assert (event.snapshots[0]["Width"], event.snapshots[0]["Height"]) == expected_size
+    assert frame_number(image.transpose(upright)) == 31
+
+
+def test_rotated_video_scaled_by_width_keeps_the_shown_aspect(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    event = snapcli.grab(videos["rotate90"].path, at=[0], width=72, output_dir=tmp_path)
+    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    assert image.size == (72, 128)
+
+
+def test_anamorphic_video_is_shown_with_its_pixel_aspect(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    event = snapcli.grab(videos["anamorphic"].path, at=[440], output_dir=tmp_path)
+    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    assert image.size == (256, 144)  # 192 × 4/3
+    assert frame_number(image) == 11
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "expected"),
+    [
+        (None, None, (256, 144)),
+        (333, None, (333, 187)),
+        (None, 45, (80, 45)),
+        (100, 100, (100, 100)),
+    ],
+)
+def test_width_and_height_rules(
+    width: int | None,
+    height: int | None,
+    expected: tuple[int, int],
+    videos: dict[str, TestVideo],
+    tmp_path: Path,
+) -> None:
+    request = {k: v for k, v in {"width": width, "height": height}.items() if v}
+    event = snapcli.grab(videos["h264"].path, at=[2000], output_dir=tmp_path, **request)
+    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    assert image.size == expected
+    assert frame_number(image) == 50
+
+
+def test_odd_sized_video(videos: dict[str, TestVideo], tmp_path: Path) -> None:
+    event = snapcli.grab(videos["odd"].path, at=[1000], output_dir=tmp_path)
+    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    assert image.size == (255, 143)
+    assert frame_number(image) == 25
