@@ -1,0 +1,330 @@
+"""`snapcli grab` as users and scripts run it: files, the event, errors, names, replacement."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import TestVideo, frame_number
+from PIL import Image
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Staging folders or temporary files a job may have left behind."""
+    return [p.name for p in folder.rglob("*") if ".snapcli-tmp" in p.name or ".old." in p.name]
+
+
+def test_grab_writes_snapshots_and_the_event(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    result = run_cli("grab", str(videos["h264"].path), "--count", "3", "-o", "out", "--json")
+    assert result.code == 0, result.stderr
+    event = json.loads(result.stdout)
+    folder = tmp_path / "out" / "h264"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "snapshot-00001.jpg", "snapshot-00002.jpg", "snapshot-00003.jpg", "snapshots.json"
+    ]  # fmt: skip
+    assert json.loads((folder / "snapshots.json").read_text()) == event
+    assert event["EventType"] == "SnapshotComplete" and event["Status"] == "success"
+    assert event["SubType"] == "SpecifiedTime"
+    assert len(event["JobId"]) == 32 and int(event["JobId"], 16) >= 0
+    assert event["VideoId"] == str(videos["h264"].path)
+    info = event["SnapshotInfos"][0]
+    assert info["SnapshotType"] == "NormalSnapshot" and info["SnapshotCount"] == 3
+    assert info["SnapshotRegular"] == folder.as_uri() + "/snapshot-{SnapshotCount}.jpg"
+    assert [s["Time"] for s in event["Snapshots"]] == [0, 1000, 2000]
+    assert [s["FrameTime"] for s in event["Snapshots"]] == [0, 1000, 2000]
+    assert all((s["Width"], s["Height"]) == (256, 144) for s in event["Snapshots"])
+    assert leftovers(tmp_path) == []
+
+
+def test_people_get_a_readable_summary(run_cli, videos: dict[str, TestVideo]) -> None:
+    result = run_cli("grab", str(videos["h264"].path), "--at", "500,1500")
+    assert result.code == 0
+    assert "2 snapshots" in result.stdout and "snapshot-00002.jpg" in result.stdout
+    assert "0:00:01.500" in result.stdout
+
+
+def test_quiet_prints_nothing(run_cli, videos: dict[str, TestVideo]) -> None:
+    result = run_cli("grab", str(videos["h264"].path), "-q")
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_user_data_extend_is_echoed(run_cli, videos: dict[str, TestVideo]) -> None:
+    user_data = '{"Extend": {"order": 17}}'
+    result = run_cli("grab", str(videos["h264"].path), "--user-data", user_data, "--json")
+    assert json.loads(result.stdout)["Extend"] == '{"order":17}'
+
+
+def test_times_past_the_end_are_dropped_and_the_real_count_reported(
+    run_cli, videos: dict[str, TestVideo]
+) -> None:
+    result = run_cli("grab", str(videos["h264"].path), "--at", "1000,9000,7000", "--json")
+    event = json.loads(result.stdout)
+    assert [s["Time"] for s in event["Snapshots"]] == [1000, 7000]
+    assert event["SnapshotInfos"][0]["SnapshotCount"] == 2
+
+
+def test_a_rerun_replaces_the_previous_result_whole(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    video = str(videos["h264"].path)
+    assert run_cli("grab", video, "--count", "5").code == 0
+    assert run_cli("grab", video, "--count", "2").code == 0
+    folder = tmp_path / "snapshots" / "h264"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "snapshot-00001.jpg", "snapshot-00002.jpg", "snapshots.json"
+    ]  # fmt: skip
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failed_rerun_keeps_the_previous_result(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    video = str(videos["h264"].path)
+    assert run_cli("grab", video, "--count", "2").code == 0
+    before = (tmp_path / "snapshots" / "h264" / "snapshots.json").read_text()
+    assert run_cli("grab", video, "--offset", "60000").code == 2
+    assert (tmp_path / "snapshots" / "h264" / "snapshots.json").read_text() == before
+    assert leftovers(tmp_path) == []
+
+
+def test_request_file_in_the_api_spelling(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    request = {
+        "VideoId": str(videos["h264"].path),
+        "SpecifiedOffsetTimes": "[1000, 2040]",
+        "Width": "128",
+        "FrameType": "normal",
+        "Action": "SubmitSnapshotJob",
+    }
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    result = run_cli("grab", "--request", "request.json", "--json")
+    assert result.code == 0, result.stderr
+    event = json.loads(result.stdout)
+    assert [(s["Time"], s["Width"], s["Height"]) for s in event["Snapshots"]] == [
+        (1000, 128, 72), (2040, 128, 72)
+    ]  # fmt: skip
+    folder = Path(event["OutputDir"])
+    assert frame_number(Image.open(folder / "snapshot-00002.jpg")) == 51
+
+
+def test_flags_override_the_request_file_and_unknown_keys_warn(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    request = {"VideoId": str(videos["h264"].path), "Count": 5, "Colour": "blue",
+               "SpecifiedOffsetTimes.1": "3000", "SpecifiedOffsetTimes.2": 1000}  # fmt: skip
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    result = run_cli("grab", "--request", "request.json", "--width", "64", "--json")
+    assert result.code == 0
+    assert "Colour" in result.stderr and "ignored" in result.stderr
+    event = json.loads(result.stdout)
+    assert [(s["Time"], s["Width"]) for s in event["Snapshots"]] == [(3000, 64), (1000, 64)]
+
+
+def test_request_from_stdin(videos: dict[str, TestVideo], tmp_path: Path) -> None:
+    request = json.dumps({"VideoId": str(videos["h264"].path), "Count": "2"})
+    done = subprocess.run(
+        [sys.executable, "-m", "snapcli", "grab", "--request", "-", "--json"],
+        input=request, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["SnapshotInfos"][0]["SnapshotCount"] == 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "with space.mp4",
+        'quote\'s "double".mp4',
+        "semi;colon $(x).mp4",
+        "ünïcødé 视频.mp4",
+        "-leading-dash.mp4",
+    ],
+)
+def test_awkward_file_names_work_as_input_and_output(
+    name: str, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    folder = tmp_path / "in ;'\"ü -dir"
+    folder.mkdir()
+    shutil.copy(videos["h264"].path, folder / name)
+    output = tmp_path / "out ;'ü"
+    done = subprocess.run(
+        ["snapcli", "grab", "--at", "1200", "-o", str(output), "--json", "--", name],
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = output / Path(name).stem
+    assert frame_number(Image.open(result / "snapshot-00001.jpg")) == 30
+    assert json.loads((result / "snapshots.json").read_text())["VideoId"] == name
+
+
+# ---- errors: one line, the API code, the exit status, nothing left behind ----------------------
+
+
+def assert_one_line_error(result, code: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    assert result.code == status, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"snapcli: {code}: "), lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        ("empty", "InvalidParameter.ResourceContentBad"),
+        ("text", "InvalidParameter.ResourceContentBad"),
+        ("truncated", "InvalidParameter.ResourceContentBad"),
+        ("audio", "InvalidParameter.ResourceContentBad"),
+        ("folder", "InvalidVideo.NotFound"),
+    ],
+)
+def test_bad_videos(
+    kind: str, code: str, run_cli, bad_files: dict[str, Path], tmp_path: Path
+) -> None:
+    result = run_cli("grab", str(bad_files[kind]), "--count", "2")
+    assert_one_line_error(result, code, 1)
+    assert not (tmp_path / "snapshots").exists() or leftovers(tmp_path) == []
+
+
+def test_missing_video(run_cli) -> None:
+    result = run_cli("grab", "nowhere.mp4")
+    assert_one_line_error(result, "InvalidVideo.NotFound", 1)
+    assert "nowhere.mp4" in result.stderr
+
+
+def test_json_failure_prints_the_fail_event(run_cli, bad_files: dict[str, Path]) -> None:
+    result = run_cli("grab", str(bad_files["text"]), "--json")
+    event = json.loads(result.stdout)
+    assert event["Status"] == "fail" and event["ErrorCode"] == "InvalidParameter.ResourceContentBad"
+    assert "SnapshotInfos" not in event
+    assert result.code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--count", "-1"], "Count"),
+        (["--count", "0"], "Count"),
+        (["--count", "ten"], "Count"),
+        (["--interval", "1.5"], "Interval"),
+        (["--offset", "-5"], "SpecifiedOffsetTime"),
+        (["--width", "4097"], "Width"),
+        (["--height", "7"], "Height"),
+        (["--at", ",".join(str(t) for t in range(31))], "SpecifiedOffsetTimes"),
+        (["--at", "100,x"], "SpecifiedOffsetTimes"),
+        (["--at", "[1000,"], "SpecifiedOffsetTimes"),
+        (["--frame-type", "fast"], "FrameType"),
+        (["--user-data", "{not json"], "UserData"),
+        (["--user-data", json.dumps({"Extend": "x" * 1100})], "UserData"),
+        (["--user-data", json.dumps({"Extend": "x" * 600})], "Extend"),
+        (["--user-data", '{"MessageCallback": {"CallbackURL": "ftp://x"}}'], "CallbackURL"),
+        (["--quality", "0"], "quality"),
+        (["--offset", "9000"], "8000"),  # no time left: names the duration
+        (["--no-such-flag"], "no-such-flag"),
+    ],
+)
+def test_bad_parameters(
+    args: list[str], named: str, run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    result = run_cli("grab", str(videos["h264"].path), *args)
+    assert_one_line_error(result, "InvalidParameter", 2)
+    assert named in result.stderr
+    assert not (tmp_path / "snapshots").exists()
+
+
+def test_malformed_request_file(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_text('{"VideoId": "a.mp4", "Count": }')
+    assert_one_line_error(run_cli("grab", "--request", "r.json"), "InvalidParameter", 2)
+
+
+def test_output_folder_that_cannot_be_written(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    result = run_cli("grab", str(videos["h264"].path), "-o", "taken/out")
+    assert_one_line_error(result, "PermissionDenied.ResourceAccess", 1)
+
+
+def test_ffmpeg_missing(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = run_cli("grab", str(videos["h264"].path))
+    assert_one_line_error(result, "FFmpegUnavailable", 4)
+    assert "apt-get install ffmpeg" in result.stderr
+
+
+def test_ffmpeg_override_that_does_not_exist(run_cli, videos: dict[str, TestVideo]) -> None:
+    result = run_cli("--ffmpeg", "/opt/none/ffmpeg", "grab", str(videos["h264"].path))
+    assert_one_line_error(result, "FFmpegUnavailable", 4)
+
+
+def test_a_stalled_read_times_out(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source that accepts and never sends: the watchdog kills ffprobe, the job says so."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True).start()
+    monkeypatch.setenv("SNAPCLI_STALL_TIMEOUT", "1.5")
+    started = time.monotonic()
+    result = run_cli("grab", f"tcp://127.0.0.1:{port}")
+    assert_one_line_error(result, "SnapshotTimeOut", 1)
+    assert time.monotonic() - started < 10
+    server.close()
+
+
+def test_interrupt_leaves_nothing_half_written(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    video = str(videos["h264"].path)
+    subprocess.run(["snapcli", "grab", video, "--count", "2", "-q"], cwd=tmp_path, check=True)
+    before = (tmp_path / "snapshots" / "h264" / "snapshots.json").read_text()
+    job = subprocess.Popen(
+        ["snapcli", "grab", video, "--interval", "0", "--count", "150", "-q"],
+        cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while job.poll() is None and time.monotonic() < deadline:  # interrupt mid-extraction
+        if any(stage.glob("*.jpg") for stage in (tmp_path / "snapshots").glob(".h264.*")):
+            break
+        time.sleep(0.005)
+    job.send_signal(signal.SIGINT)
+    _, errors = job.communicate(timeout=30)
+    if job.returncode == 0:
+        pytest.skip("the job finished before the interrupt")
+    assert job.returncode == 130, errors
+    assert errors.strip() == "snapcli: interrupted."
+    assert (tmp_path / "snapshots" / "h264" / "snapshots.json").read_text() == before
+    assert leftovers(tmp_path) == []
+    assert not any("ffmpeg" in line for line in _processes_of(job.pid))
+
+
+def _processes_of(parent: int) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if stat.split(")")[-1].split()[1] == str(parent):
+            found.append(stat)
+    return found
+
+
+def test_console_script_and_module_both_run(videos: dict[str, TestVideo]) -> None:
+    for command in (["snapcli"], [sys.executable, "-m", "snapcli"]):
+        done = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False)
+        assert done.returncode == 0 and "grab" in done.stdout
