@@ -156,9 +156,12 @@ def grab(
                 ffmpeg=ctx.obj["ffmpeg"],
             )
     except SnapcliError as error:
-        if as_json and error.event is not None:
-            click.echo(json.dumps(error.event, ensure_ascii=False, indent=2))
+        if error.event is not None:
+            _warn_undelivered(error.event)
+            if as_json:
+                click.echo(json.dumps(error.event, ensure_ascii=False, indent=2))
         raise
+    _warn_undelivered(event)
     if as_json:
         click.echo(json.dumps(event, ensure_ascii=False, indent=2))
     elif not quiet:
@@ -241,6 +244,11 @@ class _ProgressBar:
             self._task = self._bar.add_task("snapshots", total=total)
             self._bar.start()
         self._bar.update(self._task, completed=done, total=total)
+
+
+def _warn_undelivered(event: Any) -> None:
+    if getattr(event, "callback_error", None):
+        _warn(f"{event.callback_error}; the job itself is unaffected.")
 
 
 def _warn(message: str) -> None:

@@ -15,6 +15,8 @@ from .request import SnapshotRequest
 class SnapshotComplete(dict):  # type: ignore[type-arg]
     """The event as a plain JSON-ready dict, with a few typed accessors for library users."""
 
+    callback_error: str | None = None  # why the callback was not delivered, when it was not
+
     @property
     def ok(self) -> bool:
         return self.get("Status") == "success"

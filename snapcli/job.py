@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from . import runner
+from . import callback, runner
 from .errors import InternalError, SnapcliError
 from .event import (
     JobIdentity,
@@ -68,14 +68,22 @@ def run_job(
     video_id = os.fspath(video)
     identity = JobIdentity.new()
     try:
-        return _run(video_id, identity, request, output_dir, quality, progress, ffmpeg, workers)
+        event = _run(video_id, identity, request, output_dir, quality, progress, ffmpeg, workers)
     except SnapcliError as error:
         extend = request.user_data.extend if request.user_data else None
-        error.event = failure_event(identity, video_id, error, extend)
+        error.event = _announced(request, failure_event(identity, video_id, error, extend))
         raise
     except BaseException:
         runner.kill_all()
         raise
+    return _announced(request, event)
+
+
+def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotComplete:
+    """POST the event to the request's callback URL, if any, noting a failed delivery on it."""
+    if request.user_data and request.user_data.callback_url:
+        event.callback_error = callback.deliver(request.user_data.callback_url, event)
+    return event
 
 
 def _run(

@@ -328,3 +328,44 @@ def test_console_script_and_module_both_run(videos: dict[str, TestVideo]) -> Non
     for command in (["snapcli"], [sys.executable, "-m", "snapcli"]):
         done = subprocess.run([*command, "--help"], capture_output=True, text=True, check=False)
         assert done.returncode == 0 and "grab" in done.stdout
+
+
+# ---- callbacks ---------------------------------------------------------------------------------
+
+
+def test_callback_receives_the_event_once(run_cli, videos: dict[str, TestVideo]) -> None:
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    user_data = json.dumps({"MessageCallback": {"CallbackURL": url}, "Extend": {"k": "v"}})
+    result = run_cli(
+        "grab", str(videos["h264"].path), "--count", "2", "--user-data", user_data, "--json"
+    )
+    server.shutdown()
+    assert result.code == 0 and result.stderr == ""
+    assert len(received) == 1
+    assert received[0] == json.loads(result.stdout)
+    assert received[0]["EventType"] == "SnapshotComplete" and received[0]["Extend"] == '{"k":"v"}'
+
+
+def test_a_dead_callback_does_not_fail_the_job(run_cli, videos: dict[str, TestVideo]) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    user_data = json.dumps({"MessageCallback": {"CallbackURL": f"http://127.0.0.1:{port}/x"}})
+    result = run_cli("grab", str(videos["h264"].path), "--user-data", user_data, "-q")
+    assert result.code == 0
+    assert "was not delivered" in result.stderr and "unaffected" in result.stderr

@@ -1,0 +1,125 @@
+"""The frame timeline and the extraction planner, on plain values."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from snapcli.geometry import display_size, output_size, rotation_from_display_matrix
+from snapcli.plan import plan_extraction
+from snapcli.timeline import FrameTimeline
+
+
+def cfr(frames: int, gop: int, start: int = 0, step: int = 512) -> FrameTimeline:
+    """A 25 fps stream in 1/12800 ticks, keyframe every `gop` frames, decode order = pts order."""
+    entries = [(start + n * step, n % gop == 0, step) for n in range(frames)]
+    return FrameTimeline.from_frames(entries, Fraction(1, 12800))
+
+
+def test_frame_at_is_the_last_frame_starting_by_then() -> None:
+    timeline = cfr(100, 25, start=90000)  # timestamps need not start at 0
+    assert timeline.ms(timeline.frame_at(0)) == 0
+    assert timeline.ms(timeline.frame_at(39)) == 0
+    assert timeline.ms(timeline.frame_at(40)) == 40
+    assert timeline.ms(timeline.frame_at(10_000)) == 3960  # past the end: the last frame
+    assert timeline.duration_ms == 4000
+
+
+def test_keyframe_near_ties_to_the_earlier() -> None:
+    timeline = cfr(100, 25)  # keyframes at 0, 1000, 2000, 3000 ms
+    assert [timeline.ms(timeline.keyframe_near(t)) for t in (499, 500, 501, 3900)] == [
+        0,
+        0,
+        1000,
+        3000,
+    ]
+
+
+def test_frames_before_the_first_keyframe_are_not_shown() -> None:
+    entries = [(0, False, 512), (512, False, 512), (1024, True, 512), (1536, False, 512)]
+    timeline = FrameTimeline.from_frames(entries, Fraction(1, 12800))
+    assert timeline.pts == (1024, 1536) and timeline.origin == 1024
+
+
+def test_last_frame_without_duration_lasts_a_typical_frame() -> None:
+    entries = [(n * 512, n == 0, None) for n in range(10)]
+    assert FrameTimeline.from_frames(entries, Fraction(1, 12800)).duration_ms == 400
+
+
+def test_plan_decodes_each_gop_once_and_reports_the_floor() -> None:
+    timeline = cfr(1000, 100)
+    targets = [timeline.frame_at(t) for t in (100, 200, 4100, 4200)]  # two GOPs, two targets each
+    plan = plan_extraction(
+        timeline, targets, keyframes_only=False, pixels_per_frame=1920 * 1080, workers=1
+    )
+    assert plan.floor_frames == 6 + 6
+    assert sorted(t for run in plan.runs for t in run.targets) == sorted(targets)
+    assert plan.decoded_frames >= plan.floor_frames
+
+
+def test_distant_targets_get_their_own_seek_and_share_the_workers() -> None:
+    timeline = cfr(3000, 250)
+    targets = [timeline.frame_at(t) for t in (10_000, 50_000, 90_000)]
+    plan = plan_extraction(
+        timeline, targets, keyframes_only=False, pixels_per_frame=1920 * 1080, workers=2
+    )
+    assert len(plan.runs) == 3
+    assert [run.seek_pts is not None for run in plan.runs] == [True, True, True]
+    assert plan.decoded_frames == plan.floor_frames
+
+
+def test_one_long_run_is_split_for_two_workers() -> None:
+    timeline = cfr(3000, 50)
+    targets = [timeline.frame_at(t) for t in range(0, 120_000, 2000)]  # 1 per GOP, close together
+    one = plan_extraction(
+        timeline, targets, keyframes_only=False, pixels_per_frame=1920 * 1080, workers=1
+    )
+    two = plan_extraction(
+        timeline, targets, keyframes_only=False, pixels_per_frame=1920 * 1080, workers=2
+    )
+    assert len(two.runs) >= 2 and len(two.runs) >= len(one.runs)
+
+
+@given(
+    gop=st.integers(1, 300),
+    picks=st.lists(st.integers(0, 5999), min_size=1, max_size=120),
+    workers=st.integers(1, 4),
+    keyframes_only=st.booleans(),
+)
+def test_every_target_is_in_exactly_one_run_after_its_seek(
+    gop: int, picks: list[int], workers: int, keyframes_only: bool
+) -> None:
+    timeline = cfr(6000, gop)
+    targets = [timeline.pts[i] for i in picks]
+    plan = plan_extraction(
+        timeline,
+        targets,
+        keyframes_only=keyframes_only,
+        pixels_per_frame=1280 * 720,
+        workers=workers,
+    )
+    planned = [t for run in plan.runs for t in run.targets]
+    assert sorted(planned) == sorted(set(targets))
+    for run in plan.runs:
+        assert len(run.targets) <= 40
+        assert run.seek_pts is None or run.seek_pts in timeline.keyframes
+        assert run.seek_pts is None or run.seek_pts <= min(run.targets)
+
+
+def test_geometry_rules() -> None:
+    assert display_size(1440, 1080, Fraction(4, 3), 0) == (1920, 1080)
+    assert display_size(1920, 1080, Fraction(1), 90) == (1080, 1920)
+    assert output_size((1920, 1080), 640, None) == (640, 360)
+    assert output_size((1920, 1080), None, 100) == (178, 100)
+    assert output_size((1920, 1080), 9, 9) == (9, 9)
+    assert output_size((4000, 8), 8, None) == (8, 1)  # the computed side is at least 1
+    assert [rotation_from_display_matrix(a) for a in (0, 90, -90, 180, -180, 270)] == [
+        0,
+        270,
+        90,
+        180,
+        180,
+        90,
+    ]
