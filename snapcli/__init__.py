@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .errors import SnapcliError
+from .errors import InvalidParameter, SnapcliError
 from .event import SnapshotComplete
 from .job import DEFAULT_QUALITY, Progress, run_job
 from .probe import VideoInfo
 from .probe import probe as _probe
-from .request import SnapshotRequest, build_request
+from .request import REQUEST_KEYWORDS, SnapshotRequest, build_request
 
 __version__ = "0.1.0"
 __all__ = [
@@ -46,6 +46,9 @@ def grab(
     ``frame_type`` ("normal" | "intra"), ``user_data`` (dict or JSON text).
     Raises a SnapcliError subclass (its ``code``, ``message`` and fail ``event``) on failure.
     """
+    unknown = sorted(set(request) - set(REQUEST_KEYWORDS))
+    if unknown:
+        raise InvalidParameter(f"unknown request parameter {unknown[0]!r}.")
     return run_job(
         video,
         build_request(**request),

@@ -10,6 +10,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -265,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         return done.exit_code
     except click.UsageError as error:
         hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+        dashed = [arg for arg in args if arg.startswith("-") and Path(arg).is_file()]
+        if isinstance(error, click.NoSuchOption) and dashed:
+            hint = f" (to name the file {dashed[0]}, put -- before it)"
         message = error.format_message().rstrip(".")
         click.echo(f"snapcli: InvalidParameter: {message}{hint}.", err=True)
         return ExitStatus.INVALID_REQUEST

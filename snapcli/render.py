@@ -26,6 +26,7 @@ def print_job_summary(event: dict[str, Any], seconds: float) -> None:
         f"[green]✓[/] {len(shots)} snapshot{'s' if len(shots) != 1 else ''} ({size}) of "
         f"[bold]{event['VideoId']}[/] in {seconds:.1f} s → [cyan]{folder}[/]",
         highlight=False,
+        soft_wrap=True,
     )
     table = Table(box=None, pad_edge=False, header_style="dim")
     table.add_column("#", justify="right")

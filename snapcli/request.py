@@ -198,6 +198,7 @@ API_NAMES = {
     "FrameType": "frame_type",
     "UserData": "user_data",
 }
+REQUEST_KEYWORDS = tuple(API_NAMES.values())
 NOT_YET_SUPPORTED = ("SpriteSnapshotConfig", "SnapshotTemplateId")
 IGNORED_KEYS = ("Action", "Format", "Version", "RegionId", "AccessKeyId")
 

@@ -369,3 +369,20 @@ def test_a_dead_callback_does_not_fail_the_job(run_cli, videos: dict[str, TestVi
     result = run_cli("grab", str(videos["h264"].path), "--user-data", user_data, "-q")
     assert result.code == 0
     assert "was not delivered" in result.stderr and "unaffected" in result.stderr
+
+
+def test_a_file_named_like_an_option_gets_a_hint(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    shutil.copy(videos["h264"].path, tmp_path / "-x.mp4")
+    result = run_cli("grab", "-x.mp4")
+    assert_one_line_error(result, "InvalidParameter", 2)
+    assert "put -- before it" in result.stderr
+    assert run_cli("grab", "-q", "--", "-x.mp4").code == 0
+
+
+def test_library_refuses_unknown_request_keywords(videos: dict[str, TestVideo]) -> None:
+    import snapcli
+
+    with pytest.raises(snapcli.SnapcliError, match="unknown request parameter 'cont'"):
+        snapcli.grab(videos["h264"].path, cont=3)

@@ -159,3 +159,13 @@ def test_odd_sized_video(videos: dict[str, TestVideo], tmp_path: Path) -> None:
     image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
     assert image.size == (255, 143)
     assert frame_number(image) == 25
+
+
+def test_open_gop_leading_frames_before_a_keyframe(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """x265's CRA keyframes (every 2.4 s here) have leading frames shown before them but decoded
+    after them: a player shows those, and so must the snapshot."""
+    video = videos["hevc"]
+    times = [2280, 2320, 2359, 2360, 2361, 2399, 2400, 2440, 4760, 4799, 4800]
+    assert grab_frames(video, times, tmp_path) == [video.frame_shown_at(t) for t in times]
