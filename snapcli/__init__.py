@@ -4,21 +4,26 @@ semantics.
     >>> import snapcli
     >>> event = snapcli.grab("talk.mp4", count=10, width=640, output_dir="out")
     >>> [shot["FrameTime"] for shot in event.snapshots]
+
+The public names load on first use, so that `snapcli --help` does not pay for the whole library.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
-from .errors import InvalidParameter, SnapcliError
-from .event import SnapshotComplete
-from .job import DEFAULT_QUALITY, Progress, run_job
-from .probe import VideoInfo
-from .probe import probe as _probe
-from .request import REQUEST_KEYWORDS, SnapshotRequest, build_request
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_PUBLIC = {
+    "grab": "snapcli.api",
+    "probe": "snapcli.api",
+    "SnapcliError": "snapcli.errors",
+    "SnapshotComplete": "snapcli.event",
+    "SnapshotRequest": "snapcli.request",
+    "build_request": "snapcli.request",
+    "VideoInfo": "snapcli.probe",
+}
 __all__ = [
     "SnapcliError",
     "SnapshotComplete",
@@ -29,36 +34,15 @@ __all__ = [
     "probe",
 ]
 
-
-def grab(
-    video: str | os.PathLike[str],
-    *,
-    output_dir: str | os.PathLike[str] = "snapshots",
-    quality: int = DEFAULT_QUALITY,
-    progress: Progress | None = None,
-    ffmpeg: str | None = None,
-    **request: Any,
-) -> SnapshotComplete:
-    """Take snapshots of one video into ``output_dir/<video stem>/`` and return the event.
-
-    Request keywords (values as numbers or numeric strings, like the API): ``count``,
-    ``interval`` (s), ``offset`` (ms), ``at`` (list of ms), ``width``, ``height``,
-    ``frame_type`` ("normal" | "intra"), ``user_data`` (dict or JSON text).
-    Raises a SnapcliError subclass (its ``code``, ``message`` and fail ``event``) on failure.
-    """
-    unknown = sorted(set(request) - set(REQUEST_KEYWORDS))
-    if unknown:
-        raise InvalidParameter(f"unknown request parameter {unknown[0]!r}.")
-    return run_job(
-        video,
-        build_request(**request),
-        output_dir,
-        quality=quality,
-        progress=progress,
-        ffmpeg=ffmpeg,
-    )
+if TYPE_CHECKING:
+    from .api import grab, probe
+    from .errors import SnapcliError
+    from .event import SnapshotComplete
+    from .probe import VideoInfo
+    from .request import SnapshotRequest, build_request
 
 
-def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo:
-    """Duration, display size, rotation, SAR, codec, frame rate and keyframes of a video."""
-    return _probe(video, ffmpeg)
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'snapcli' has no attribute {name!r}")

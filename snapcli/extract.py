@@ -2,7 +2,7 @@
 
 Each run is one ffmpeg process: seek to the run's keyframe (input -ss, -noaccurate_seek, -copyts:
 decoding starts at the keyframe and timestamps stay the stream's own), then a filter chain
-``settb=AVTB, select=<first frame or a target pts>, showinfo, scale, turn, rgb24`` writing raw
+``settb=AVTB, select=<first frame, targets, trailer>, showinfo, scale, turn, rgb24`` writing raw
 frames to a pipe. showinfo reports each kept frame's pts on stderr, so every frame is matched to
 its target by its real timestamp; the seek is never trusted. The first decoded frame is always
 kept as a witness: if it comes after the run's first target the seek overshot (MPEG-TS and other
@@ -184,13 +184,16 @@ class _RunExtractor:
         picks = "+".join(
             f"between(pts,{w.micros - w.tolerance},{w.micros + w.tolerance})" for w in windows
         )
+        # ffmpeg 5.1 holds a selected frame back until the next selected frame reaches the output
+        # (or the input ends): a trailer, the first frame after the last target, releases it.
+        trailer = f"gt(pts,{windows[-1].micros + windows[-1].tolerance})"
         geometry = self.geometry
         stream = (
             ffmpeg_builder.input(self.video.input_url, **input_options)[
                 str(self.video.stream_index)
             ]
             .filter("settb", "AVTB")
-            .filter("select", f"eq(n,0)+{picks}")
+            .filter("select", f"eq(n,0)+{picks}+{trailer}")
             .filter("showinfo")
             .filter(
                 "scale",
@@ -210,7 +213,7 @@ class _RunExtractor:
             pix_fmt="rgb24",
             fps_mode="passthrough",
             flush_packets=1,
-            **{"frames:v": len(windows) + 1},
+            **{"frames:v": len(windows) + 2},  # the witness, the targets, the trailer
         )
         return list(output.global_args("-nostdin", "-hide_banner").compile(cmd=self.binary))
 

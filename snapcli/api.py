@@ -1,0 +1,47 @@
+"""The library's front door: `snapcli.grab` and `snapcli.probe`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .errors import InvalidParameter
+from .event import SnapshotComplete
+from .job import DEFAULT_QUALITY, Progress, run_job
+from .probe import VideoInfo
+from .probe import probe as _probe
+from .request import REQUEST_KEYWORDS, build_request
+
+
+def grab(
+    video: str | os.PathLike[str],
+    *,
+    output_dir: str | os.PathLike[str] = "snapshots",
+    quality: int = DEFAULT_QUALITY,
+    progress: Progress | None = None,
+    ffmpeg: str | None = None,
+    **request: Any,
+) -> SnapshotComplete:
+    """Take snapshots of one video into ``output_dir/<video stem>/`` and return the event.
+
+    Request keywords (values as numbers or numeric strings, like the API): ``count``,
+    ``interval`` (s), ``offset`` (ms), ``at`` (list of ms), ``width``, ``height``,
+    ``frame_type`` ("normal" | "intra"), ``user_data`` (dict or JSON text).
+    Raises a SnapcliError subclass (its ``code``, ``message`` and fail ``event``) on failure.
+    """
+    unknown = sorted(set(request) - set(REQUEST_KEYWORDS))
+    if unknown:
+        raise InvalidParameter(f"unknown request parameter {unknown[0]!r}.")
+    return run_job(
+        video,
+        build_request(**request),
+        output_dir,
+        quality=quality,
+        progress=progress,
+        ffmpeg=ffmpeg,
+    )
+
+
+def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo:
+    """Duration, display size, rotation, SAR, codec, frame rate and keyframes of a video."""
+    return _probe(video, ffmpeg)
