@@ -202,11 +202,20 @@ def _decoded_frames(
         ],
         source,
     )  # fmt: skip
-    return [
-        (int(f["best_effort_timestamp"]), bool(f.get("key_frame")), f.get("pkt_duration"))
-        for f in report.get("frames", [])
-        if "best_effort_timestamp" in f
-    ]
+    frames = report.get("frames", [])
+    known = [int(f["best_effort_timestamp"]) for f in frames if "best_effort_timestamp" in f]
+    steps = sorted(b - a for a, b in zip(known, known[1:]) if b > a)
+    step = steps[len(steps) // 2] if steps else 1
+    timed: list[tuple[int, bool, int | None]] = []
+    for frame in frames:
+        # Frames flushed out of the decoder at the end may carry no timestamp: ffmpeg places them
+        # one frame step after the previous one, and so does this.
+        pts = frame.get("best_effort_timestamp")
+        if pts is None and not timed:
+            continue
+        pts = int(pts) if pts is not None else timed[-1][0] + step
+        timed.append((pts, bool(frame.get("key_frame")), frame.get("pkt_duration")))
+    return timed
 
 
 def _fraction(value: Any, separator: str = "/") -> Fraction | None:

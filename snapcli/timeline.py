@@ -48,7 +48,10 @@ class FrameTimeline:
         keys = sorted({pts for pts, key, _ in decodable if key and pts >= first_pts} | {shown[0]})
         durations = {pts: duration for pts, _, duration in decodable if duration}
         last = shown[-1]
-        last_duration = durations.get(last) or fallback_frame_duration or _typical_gap(shown)
+        typical = _typical_gap(shown) if len(shown) > 1 else fallback_frame_duration or 1
+        # A stated duration of half a typical frame or less is a placeholder (AVI says 1 tick).
+        stated = durations.get(last) or 0
+        last_duration = stated if stated * 2 > typical else typical
         return cls(time_base, tuple(shown), tuple(keys), last + max(last_duration, 1))
 
     @property

@@ -199,6 +199,16 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
         cfr_times(150, fps25),
         25,
     )
+    # AVI carries no presentation timestamps: the timeline comes from decoding.
+    made["avi"] = TestVideo(
+        make_video(
+            root / "mpeg4.avi",
+            seconds=6,
+            codec=["-c:v", "mpeg4", "-q:v", "4", "-bf", "2", "-g", "50"],
+        ),
+        cfr_times(150, fps25),
+        50,
+    )
     for turn in (90, 180, 270):
         rotated = root / f"rotate{turn}.mp4"
         subprocess.run(

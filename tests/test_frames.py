@@ -21,7 +21,7 @@ def grab_frames(video: TestVideo, times: list[int], tmp_path: Path, **request: o
     return [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
 
 
-@pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "ts", "mpeg2ts", "gop25"])
+@pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "ts", "mpeg2ts", "gop25", "avi"])
 def test_each_snapshot_is_the_frame_a_player_shows(
     name: str, videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:

@@ -48,6 +48,11 @@ def test_last_frame_without_duration_lasts_a_typical_frame() -> None:
     assert FrameTimeline.from_frames(entries, Fraction(1, 12800)).duration_ms == 400
 
 
+def test_a_placeholder_duration_on_the_last_frame_is_not_believed() -> None:
+    entries = [(n * 2, n == 0, 1) for n in range(10)]  # AVI: 1/50 ticks, 25 fps, "duration 1"
+    assert FrameTimeline.from_frames(entries, Fraction(1, 50)).duration_ms == 400
+
+
 def test_plan_decodes_each_gop_once_and_reports_the_floor() -> None:
     timeline = cfr(1000, 100)
     targets = [timeline.frame_at(t) for t in (100, 200, 4100, 4200)]  # two GOPs, two targets each
