@@ -7,7 +7,7 @@ from typing import Any
 
 from .errors import InvalidParameter
 from .event import SnapshotComplete
-from .job import DEFAULT_QUALITY, Progress, run_job
+from .job import DEFAULT_QUALITY, OutputOptions, Progress, run_job
 from .probe import VideoInfo
 from .probe import probe as _probe
 from .request import REQUEST_KEYWORDS, build_request
@@ -18,6 +18,9 @@ def grab(
     *,
     output_dir: str | os.PathLike[str] = "snapshots",
     quality: int = DEFAULT_QUALITY,
+    vtt: bool = False,
+    vtt_base_url: str | None = None,
+    retina: bool = False,
     progress: Progress | None = None,
     ffmpeg: str | None = None,
     **request: Any,
@@ -26,19 +29,17 @@ def grab(
 
     Request keywords (values as numbers or numeric strings, like the API): ``count``,
     ``interval`` (s), ``offset`` (ms), ``at`` (list of ms), ``width``, ``height``,
-    ``frame_type`` ("normal" | "intra"), ``user_data`` (dict or JSON text).
+    ``frame_type`` ("normal" | "intra"), ``user_data`` (dict or JSON text), ``sprite``
+    (a SpriteSnapshotConfig dict, e.g. ``{"CellWidth": 160, "KeepCellPic": "delete"}``).
+    ``vtt`` writes thumbnails.vtt; ``retina`` a second set of sheets at twice the cell size.
     Raises a SnapcliError subclass (its ``code``, ``message`` and fail ``event``) on failure.
     """
     unknown = sorted(set(request) - set(REQUEST_KEYWORDS))
     if unknown:
         raise InvalidParameter(f"unknown request parameter {unknown[0]!r}.")
+    options = OutputOptions(quality=quality, vtt=vtt, vtt_base_url=vtt_base_url, retina=retina)
     return run_job(
-        video,
-        build_request(**request),
-        output_dir,
-        quality=quality,
-        progress=progress,
-        ffmpeg=ffmpeg,
+        video, build_request(**request), output_dir, options, progress=progress, ffmpeg=ffmpeg
     )
 
 

@@ -96,36 +96,92 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+# SpriteSnapshotConfig fields as flags: API name -> option name.
+SPRITE_FLAGS = {
+    "CellWidth": "cell_width",
+    "CellHeight": "cell_height",
+    "Columns": "columns",
+    "Lines": "lines",
+    "Padding": "padding",
+    "Margin": "margin",
+    "Color": "color",
+    "KeepCellPic": "keep_cells",
+}
+
+
+def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """SpriteSnapshotConfig (SPEC §5) and the WebVTT track (§6); any cell flag makes sprites."""
+    options = [
+        click.option("--sprite", is_flag=True, help="Make sprite sheets (all defaults)."),
+        click.option(
+            "--sprite-config",
+            metavar="JSON",
+            help="SpriteSnapshotConfig as JSON (single quotes allowed); cell flags override it.",
+        ),
+        click.option("--cell-width", metavar="PX", help="Cell width (default: snapshot size)."),
+        click.option(
+            "--cell-height", metavar="PX", help="Cell height; one alone keeps the aspect."
+        ),
+        click.option("--columns", metavar="N", help="Cells across a sheet (default 10)."),
+        click.option("--lines", metavar="N", help="Cells down a sheet (default 10)."),
+        click.option("--padding", metavar="PX", help="Pixels between cells (default 0)."),
+        click.option("--margin", metavar="PX", help="Pixels around the grid (default 0)."),
+        click.option(
+            "--color", metavar="COLOUR", help="Background: a name, #RRGGBB or random (black)."
+        ),
+        click.option(
+            "--keep-cells/--delete-cells",
+            "keep_cells",
+            default=None,
+            help="KeepCellPic: also keep the single JPGs (default), or only the sheets.",
+        ),
+        click.option("--vtt", is_flag=True, help="Write thumbnails.vtt, a WebVTT thumbnail track."),
+        click.option(
+            "--vtt-base-url", metavar="URL", help="Make the VTT's picture URLs absolute under URL."
+        ),
+        click.option(
+            "--retina",
+            is_flag=True,
+            help="Also write sheets at twice the cell size (sprite-00001@2x.jpg, "
+            "thumbnails@2x.vtt) for high-density screens.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "-o",
+            "--output-dir",
+            default="snapshots",
+            show_default=True,
+            metavar="DIR",
+            help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run.",
+        ),
+        click.option("--quality", metavar="1-100", help="JPEG quality (default 90)."),
+        click.option("--json", "as_json", is_flag=True, help="Print the event as JSON on stdout."),
+        click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("video", required=False)
 @request_options
-@click.option(
-    "-o",
-    "--output-dir",
-    default="snapshots",
-    show_default=True,
-    metavar="DIR",
-    help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run.",
-)
-@click.option("--quality", default="90", show_default=True, metavar="1-100", help="JPEG quality.")
-@click.option("--json", "as_json", is_flag=True, help="Print the SnapshotComplete event as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success (errors still show).")
+@sprite_options
+@output_options
 @click.pass_context
-def grab(
-    ctx: click.Context,
-    /,
-    video: str | None,
-    request_file: Any,
-    output_dir: str,
-    quality: str,
-    as_json: bool,
-    quiet: bool,
-    **flags: Any,
-) -> int:
+def grab(ctx: click.Context, /, **flags: Any) -> int:
     """Take snapshots of VIDEO: the exact frames a player shows at the requested times.
 
     Without a time parameter it takes one snapshot at 0 ms. Files land in
-    DIR/<video stem>/: snapshot-00001.jpg … and snapshots.json (the SnapshotComplete event).
+    DIR/<video stem>/: snapshot-00001.jpg …, sprite-00001.jpg … with sprites, thumbnails.vtt with
+    --vtt, and snapshots.json (the SnapshotComplete event).
 
     \b
     Examples:
@@ -134,16 +190,67 @@ def grab(
       snapcli grab movie.mp4 --interval 0 --count 20    # 20 spread over the whole video
       snapcli grab movie.mp4 --at 1000 --at 2500 --width 640
       snapcli grab movie.mp4 --frame-type intra --interval 10   # keyframes: fast
+      snapcli grab movie.mp4 --interval 5 --cell-width 160 --columns 5 --lines 5 --vtt
       snapcli grab --request request.json --json
     """
+    return _grab(ctx, flags)
+
+
+SPRITE_DEFAULT_INTERVAL = "2"
+SPRITE_DEFAULT_CELL_WIDTH = "160"
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("video", required=False)
+@request_options
+@sprite_options
+@output_options
+@click.pass_context
+def sprite(ctx: click.Context, /, **flags: Any) -> int:
+    """Make a player-ready thumbnail track for VIDEO: sprite sheets and thumbnails.vtt.
+
+    The defaults suit web players (video.js, Plyr, Vidstack, JW Player): one thumbnail every
+    2 seconds over the whole video, cells 160 px wide (height by the video's aspect), 10 × 10
+    cells a sheet, only the sheets kept (no single JPGs), and thumbnails.vtt beside them. Every
+    grab option still applies and overrides these defaults.
+
+    \b
+    Examples:
+      snapcli sprite movie.mp4                          # sprite-0000N.jpg + thumbnails.vtt
+      snapcli sprite movie.mp4 --retina                 # plus @2x sheets and their VTT
+      snapcli sprite movie.mp4 --interval 5 --cell-width 240 --vtt-base-url https://cdn.example/m/
+    """
+    timing = ("count", "interval", "offset", "at")
+    if not any(flags.get(name) for name in timing) and flags.get("request_file") is None:
+        flags["interval"] = SPRITE_DEFAULT_INTERVAL
+    if flags.get("cell_width") is None and flags.get("cell_height") is None:
+        flags["cell_width"] = SPRITE_DEFAULT_CELL_WIDTH
+    if flags.get("keep_cells") is None:
+        flags["keep_cells"] = False
+    flags["sprite"] = flags["vtt"] = True
+    return _grab(ctx, flags)
+
+
+def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
+    """What grab and sprite share: read the request, run the job, report."""
     from .errors import InvalidParameter
-    from .job import run_job
+    from .job import DEFAULT_QUALITY, OutputOptions, run_job
     from .request import whole_number
 
-    request, video_id = _read_request(video, request_file, flags)
+    as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
+    output_dir = flags.pop("output_dir")
+    quality = flags.pop("quality")
+    options = OutputOptions(
+        quality=DEFAULT_QUALITY if quality is None else whole_number("--quality", quality, 1, 100),
+        vtt=flags.pop("vtt"),
+        vtt_base_url=flags.pop("vtt_base_url"),
+        retina=flags.pop("retina"),
+    )
+    request, video_id = _read_request(flags)
     if video_id is None:
         raise InvalidParameter("no video given: name VIDEO or give VideoId in --request.")
-    jpeg_quality = whole_number("--quality", quality, 1, 100)
+    if options.retina and request.sprite is None:
+        raise InvalidParameter("--retina makes a second set of sprite sheets: ask for sprites too.")
     progress = _ProgressBar(enabled=not (quiet or as_json))
     started = time.monotonic()
     try:
@@ -152,7 +259,7 @@ def grab(
                 video_id,
                 request,
                 output_dir,
-                quality=jpeg_quality,
+                options,
                 progress=progress.update,
                 ffmpeg=ctx.obj["ffmpeg"],
             )
@@ -197,23 +304,37 @@ def probe(ctx: click.Context, /, video: str, as_json: bool) -> int:
     return ExitStatus.SUCCESS
 
 
-def _read_request(
-    video: str | None, request_file: Any, flags: dict[str, Any]
-) -> tuple[Any, str | None]:
-    """The request from --request (API spelling) and the flags, which win over the file."""
-    from .request import build_request, merged, parse_request_json, read_api_request
+def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None]:
+    """The request from --request (API spelling) and the flags, which win over the file; sprite
+    fields merge field by field (file, then --sprite-config, then the cell flags)."""
+    from .request import (
+        build_request,
+        merged,
+        parse_request_json,
+        read_api_request,
+        sprite_fields,
+    )
 
+    video_id = flags.pop("video")
+    request_file = flags.pop("request_file")
     from_file: dict[str, Any] = {}
-    video_id = video
     if request_file is not None:
         mapping = parse_request_json(request_file.read(), request_file.name)
         api = read_api_request(mapping)
         for key in api.unknown_keys:
             _warn(f"the request's {key} is not a SubmitSnapshotJob parameter; it is ignored.")
         from_file = api.values
-        video_id = video or api.video_id
+        video_id = video_id or api.video_id
+    cell_flags = {api: flags.pop(name) for api, name in SPRITE_FLAGS.items()}
+    if cell_flags["KeepCellPic"] is not None:
+        cell_flags["KeepCellPic"] = "keep" if cell_flags["KeepCellPic"] else "delete"
+    wants_sprite = flags.pop("sprite")
+    sprite_config = flags.pop("sprite_config")
     given = {key: value for key, value in flags.items() if value not in (None, ())}
-    return build_request(**merged([from_file, given])), video_id
+    values = merged([from_file, given])
+    if wants_sprite or sprite_config is not None or any(v is not None for v in cell_flags.values()):
+        values["sprite"] = sprite_fields(from_file.get("sprite"), sprite_config, cell_flags)
+    return build_request(**values), video_id
 
 
 class _ProgressBar:

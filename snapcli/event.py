@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from .errors import SnapcliError
 from .request import SnapshotRequest
+from .sprite import SheetRecord
 
 
 class SnapshotComplete(dict):  # type: ignore[type-arg]
@@ -71,25 +73,67 @@ def _head(identity: JobIdentity, video_id: str, status: str) -> dict[str, Any]:
     }
 
 
+def _info(
+    identity: JobIdentity, kind: str, count: int, name_format: str, folder_uri: str
+) -> dict[str, Any]:
+    return {
+        "Status": "success",
+        "SnapshotType": kind,
+        "SnapshotCount": count,
+        "SnapshotFormat": name_format,
+        "SnapshotRegular": f"{folder_uri}/{name_format}",
+        "JobId": identity.job_id,
+    }
+
+
+def _sheets(records: Sequence[SheetRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Index": record.index,
+            "Path": record.name,
+            "Width": record.width,
+            "Height": record.height,
+            "Cells": [
+                {"Snapshot": index, "X": box.x, "Y": box.y, "W": box.width, "H": box.height}
+                for index, box in record.cells
+            ],
+        }
+        for record in records
+    ]
+
+
 def success_event(
     identity: JobIdentity,
     video_id: str,
     request: SnapshotRequest,
     output_dir: Path,
     snapshots: list[TakenSnapshot],
+    sprites: Sequence[SheetRecord] = (),
+    retina_sprites: Sequence[SheetRecord] = (),
+    vtt_files: Sequence[str] = (),
 ) -> SnapshotComplete:
     event = _head(identity, video_id, "success")
     folder_uri = output_dir.absolute().as_uri()
-    event["SnapshotInfos"] = [
-        {
-            "Status": "success",
-            "SnapshotType": "NormalSnapshot",
-            "SnapshotCount": len(snapshots),
-            "SnapshotFormat": "snapshot-{SnapshotCount}.jpg",
-            "SnapshotRegular": f"{folder_uri}/snapshot-{{SnapshotCount}}.jpg",
-            "JobId": identity.job_id,
-        }
-    ]
+    infos = []
+    if any(shot.path for shot in snapshots):
+        infos.append(
+            _info(
+                identity,
+                "NormalSnapshot",
+                len(snapshots),
+                "snapshot-{SnapshotCount}.jpg",
+                folder_uri,
+            )
+        )
+    if sprites:
+        infos.append(
+            _info(
+                identity, "SpriteSnapshot", len(sprites), "sprite-{SnapshotCount}.jpg", folder_uri
+            )
+        )
+    for name in vtt_files:
+        infos.append(_info(identity, "WebVttSnapshot", 1, name, folder_uri))
+    event["SnapshotInfos"] = infos
     if request.user_data and request.user_data.extend is not None:
         event["Extend"] = request.user_data.extend
     event["OutputDir"] = str(output_dir.absolute())
@@ -104,6 +148,10 @@ def success_event(
         }
         for shot in snapshots
     ]
+    if sprites:
+        event["Sprites"] = _sheets(sprites)
+    if retina_sprites:
+        event["RetinaSprites"] = _sheets(retina_sprites)
     return SnapshotComplete(event)
 
 

@@ -5,13 +5,15 @@ The only place that orders the steps. The library never prints: progress goes to
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from PIL import Image
 
 from . import callback, runner
 from .errors import InternalError, SnapcliError
@@ -24,16 +26,30 @@ from .event import (
 )
 from .extract import extract
 from .geometry import FrameGeometry, output_size, round_half_up
+from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
 from .plan import plan_extraction
-from .probe import probe
+from .probe import VideoInfo, probe
 from .request import SnapshotRequest
-from .schedule import schedule
+from .schedule import Shot, schedule
+from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
+from .vtt import VTT_NAME, cue_url, render, thumbnail_cues
 
 Progress = Callable[[int, int], None]
-"""Called with (snapshots written, snapshots in the job) as the job goes on."""
+"""Called with (snapshots done, snapshots in the job) as the job goes on."""
 
 DEFAULT_QUALITY = 90
+RETINA_SCALE = 2
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What to write besides the request's own snapshots and sprites (not API parameters)."""
+
+    quality: int = DEFAULT_QUALITY
+    vtt: bool = False  # thumbnails.vtt beside the pictures
+    vtt_base_url: str | None = None  # absolute cue URLs under this base
+    retina: bool = False  # a second set of sheets (and VTT) at twice the cell size
 
 
 def available_cores() -> int:
@@ -54,8 +70,8 @@ def run_job(
     video: str | os.PathLike[str],
     request: SnapshotRequest,
     output_dir: str | os.PathLike[str] = "snapshots",
+    options: OutputOptions = OutputOptions(),
     *,
-    quality: int = DEFAULT_QUALITY,
     progress: Progress | None = None,
     ffmpeg: str | None = None,
     workers: int | None = None,
@@ -68,7 +84,9 @@ def run_job(
     video_id = os.fspath(video)
     identity = JobIdentity.new()
     try:
-        event = _run(video_id, identity, request, output_dir, quality, progress, ffmpeg, workers)
+        info = probe(video_id, ffmpeg)
+        job = _Job(info, request, options)
+        event = job.run(identity, output_dir, progress, ffmpeg, workers or available_cores())
     except SnapcliError as error:
         extend = request.user_data.extend if request.user_data else None
         error.event = _announced(request, failure_event(identity, video_id, error, extend))
@@ -86,81 +104,152 @@ def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotCom
     return event
 
 
-def _run(
-    video_id: str,
-    identity: JobIdentity,
-    request: SnapshotRequest,
-    output_dir: str | os.PathLike[str],
-    quality: int,
-    progress: Progress | None,
-    ffmpeg: str | None,
-    workers: int | None,
-) -> SnapshotComplete:
-    info = probe(video_id, ffmpeg)
-    timeline = info.timeline
-    shots = schedule(request, info.duration_ms)
-    size = output_size(info.display_size, request.width, request.height)
-    geometry = FrameGeometry.for_output(size, info.rotation)
-    intra = request.frame_type == "intra"
-    frame_of = {
-        shot.index: timeline.keyframe_near(shot.time_ms)
-        if intra
-        else timeline.frame_at(shot.time_ms)
-        for shot in shots
-    }
-    shots_of_frame: dict[int, list[int]] = defaultdict(list)
-    for shot in shots:
-        shots_of_frame[frame_of[shot.index]].append(shot.index)
-    cores = workers or available_cores()
-    plan = plan_extraction(
-        timeline,
-        shots_of_frame,
-        keyframes_only=intra,
-        pixels_per_frame=info.width * info.height,
-        workers=cores,
-    )
+class _Job:
+    """Everything decided before decoding: shots, frames, sizes, sheets; checked up front."""
 
-    with StagedOutput(output_dir, output_name(video_id)) as staged:
-        written = 0
-        lock = threading.Lock()
+    def __init__(self, info: VideoInfo, request: SnapshotRequest, options: OutputOptions) -> None:
+        self.info = info
+        self.request = request
+        self.options = options
+        timeline = info.timeline
+        self.shots = schedule(request, info.duration_ms)
+        self.intra = request.frame_type == "intra"
+        self.frame_of = {
+            shot.index: (
+                timeline.keyframe_near(shot.time_ms)
+                if self.intra
+                else timeline.frame_at(shot.time_ms)
+            )
+            for shot in self.shots
+        }
+        self.snapshot_size = output_size(info.display_size, request.width, request.height)
+        sprite = request.sprite
+        self.keep_cells = sprite is None or sprite.keep_cells
+        self.layouts: list[tuple[int, SpriteLayout]] = []
+        if sprite is not None:
+            layout = SpriteLayout.for_request(sprite, info.display_size, self.snapshot_size)
+            self.layouts.append((1, layout))
+            if options.retina:
+                self.layouts.append((RETINA_SCALE, layout.scaled(RETINA_SCALE)))
+            for _, each in self.layouts:
+                each.check_fits_jpeg()
+        # Decode straight to the largest size anything needs; smaller cells are cut from it.
+        if self.keep_cells or not self.layouts:
+            self.frame_size = self.snapshot_size
+        else:
+            largest = self.layouts[-1][1]
+            self.frame_size = (largest.cell_width, largest.cell_height)
 
-        def take_frame(pts: int, rgb: bytes) -> None:
-            nonlocal written
-            jpeg = _encode_jpeg(rgb, size, quality)
-            for index in shots_of_frame[pts]:
-                staged.write_bytes(snapshot_name(index), jpeg)
-            with lock:
-                written += len(shots_of_frame[pts])
-                done = written
+    def run(
+        self,
+        identity: JobIdentity,
+        output_dir: str | os.PathLike[str],
+        progress: Progress | None,
+        ffmpeg: str | None,
+        workers: int,
+    ) -> SnapshotComplete:
+        info = self.info
+        shots_of_frame: dict[int, list[Shot]] = defaultdict(list)
+        for shot in self.shots:
+            shots_of_frame[self.frame_of[shot.index]].append(shot)
+        plan = plan_extraction(
+            info.timeline,
+            shots_of_frame,
+            keyframes_only=self.intra,
+            pixels_per_frame=info.width * info.height,
+            workers=workers,
+        )
+        geometry = FrameGeometry.for_output(self.frame_size, info.rotation)
+        quality = self.options.quality
+        total = len(self.shots)
+        with StagedOutput(output_dir, output_name(info.source)) as staged:
+            color = background_rgb(self.request.sprite.color) if self.request.sprite else (0, 0, 0)
+            sheets = [
+                SheetWriter(layout, total, color, staged.write_bytes, quality, scale)
+                for scale, layout in self.layouts
+            ]
+            done = 0
+            lock = threading.Lock()
+
+            def take_frame(pts: int, rgb: bytes) -> None:
+                nonlocal done
+                picture = Image.frombuffer("RGB", self.frame_size, rgb, "raw", "RGB", 0, 1)
+                shots = shots_of_frame[pts]
+                if self.keep_cells:
+                    jpeg = encode_jpeg(picture, quality)
+                    for shot in shots:
+                        staged.write_bytes(snapshot_name(shot.index), jpeg)
+                for writer in sheets:
+                    for shot in shots:
+                        writer.add(shot.index, picture)
+                with lock:
+                    done += len(shots)
+                    so_far = done
+                if progress:
+                    progress(so_far, total)
+
             if progress:
-                progress(done, len(shots))
+                progress(0, total)
+            extract(info, plan, geometry, take_frame, ffmpeg=ffmpeg, workers=workers)
+            if done != total:
+                raise InternalError(f"{done} of {total} snapshots were made.")
+            records = {writer.scale: writer.finished_records() for writer in sheets}
+            taken = self._taken()
+            vtt_files = self._write_vtt(staged, taken, records)
+            event = success_event(
+                identity,
+                info.source,
+                self.request,
+                staged.final,
+                taken,
+                sprites=records.get(1, []),
+                retina_sprites=records.get(RETINA_SCALE, []),
+                vtt_files=vtt_files,
+            )
+            staged.write_json("snapshots.json", event)
+            staged.commit()
+        return event
 
-        if progress:
-            progress(0, len(shots))
-        extract(info, plan, geometry, take_frame, ffmpeg=ffmpeg, workers=cores)
-        if written != len(shots):
-            raise InternalError(f"{written} of {len(shots)} snapshots were made.")
-        taken = [
+    def _taken(self) -> list[TakenSnapshot]:
+        width, height = self.snapshot_size if self.keep_cells else self.frame_size
+        timeline = self.info.timeline
+        return [
             TakenSnapshot(
                 index=shot.index,
-                path=snapshot_name(shot.index),
+                path=snapshot_name(shot.index) if self.keep_cells else None,
                 time_ms=shot.time_ms,
-                frame_time_ms=round_half_up(timeline.ms(frame_of[shot.index])),
-                width=size[0],
-                height=size[1],
+                frame_time_ms=round_half_up(timeline.ms(self.frame_of[shot.index])),
+                width=width,
+                height=height,
             )
-            for shot in shots
+            for shot in self.shots
         ]
-        event = success_event(identity, video_id, request, staged.final, taken)
-        staged.write_json("snapshots.json", event)
-        staged.commit()
-    return event
 
-
-def _encode_jpeg(rgb: bytes, size: tuple[int, int], quality: int) -> bytes:
-    from PIL import Image
-
-    image = Image.frombuffer("RGB", size, rgb, "raw", "RGB", 0, 1)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality)
-    return buffer.getvalue()
+    def _write_vtt(
+        self,
+        staged: StagedOutput,
+        taken: list[TakenSnapshot],
+        records: dict[int, list[SheetRecord]],
+    ) -> list[str]:
+        """thumbnails.vtt (and thumbnails@2x.vtt): cues at the scheduled times, or at the real
+        frame times in intra mode, pointing at sheet cells or single pictures."""
+        if not self.options.vtt:
+            return []
+        written = []
+        for scale in sorted(records) or [1]:
+            targets: dict[int, str] = {}
+            for record in records.get(scale, []):
+                for index, box in record.cells:
+                    targets[index] = f"{record.name}#xywh={box.xywh}"
+            pictures = [
+                (
+                    shot.frame_time_ms if self.intra else shot.time_ms,
+                    cue_url(targets.get(shot.index) or str(shot.path), self.options.vtt_base_url),
+                )
+                for shot in taken
+            ]
+            name = VTT_NAME if scale == 1 else VTT_NAME.replace(".vtt", f"@{scale}x.vtt")
+            cues = thumbnail_cues(pictures, self.info.duration_ms)
+            staged.write_bytes(name, render(cues).encode())
+            written.append(name)
+        return written

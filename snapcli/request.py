@@ -7,6 +7,7 @@ of them become one validated, frozen :class:`SnapshotRequest`.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,35 @@ class UserData:
 
 
 @dataclass(frozen=True)
+class SpriteConfig:
+    """SpriteSnapshotConfig: how snapshots are tiled into sheets (SPEC §5)."""
+
+    cell_width: int | None = None  # None: from the snapshot size / the display aspect
+    cell_height: int | None = None
+    columns: int = 10
+    lines: int = 10
+    padding: int = 0
+    margin: int = 0
+    color: str = "black"  # a colour name, #RRGGBB, or "random"
+    keep_cells: bool = True
+
+    def to_api(self) -> dict[str, Any]:
+        api: dict[str, Any] = {
+            "Columns": self.columns,
+            "Lines": self.lines,
+            "Padding": self.padding,
+            "Margin": self.margin,
+            "Color": self.color,
+            "KeepCellPic": "keep" if self.keep_cells else "delete",
+        }
+        if self.cell_width is not None:
+            api["CellWidth"] = self.cell_width
+        if self.cell_height is not None:
+            api["CellHeight"] = self.cell_height
+        return api
+
+
+@dataclass(frozen=True)
 class SnapshotRequest:
     """A validated VOD SubmitSnapshotJob request, without the video."""
 
@@ -48,6 +78,7 @@ class SnapshotRequest:
     height: int | None = None
     frame_type: FrameType = "normal"
     user_data: UserData | None = field(default=None)
+    sprite: SpriteConfig | None = None
 
     def to_api(self) -> dict[str, Any]:
         """The request in the API's own spelling (what a job record or a resume check compares)."""
@@ -62,6 +93,7 @@ class SnapshotRequest:
             "Width": self.width,
             "Height": self.height,
             "UserData": self.user_data.value if self.user_data else None,
+            "SpriteSnapshotConfig": self.sprite.to_api() if self.sprite else None,
         }
         api.update({key: value for key, value in optional.items() if value is not None})
         return api
@@ -173,8 +205,13 @@ def build_request(
     height: Any = None,
     frame_type: Any = None,
     user_data: Any = None,
+    sprite: Any = None,
 ) -> SnapshotRequest:
-    """Validate raw values (CLI strings, JSON values) into a SnapshotRequest."""
+    """Validate raw values (CLI strings, JSON values) into a SnapshotRequest.
+
+    `sprite` is a SpriteSnapshotConfig: a mapping, its JSON text (single quotes allowed), or a
+    SpriteConfig; present, even empty, means make sprites.
+    """
     return SnapshotRequest(
         offset_time=0 if offset is None else whole_number("SpecifiedOffsetTime", offset),
         offset_times=parse_offset_times(at),
@@ -184,7 +221,107 @@ def build_request(
         height=None if height is None else whole_number("Height", height, MIN_SIDE, MAX_SIDE),
         frame_type="normal" if frame_type is None else parse_frame_type(frame_type),
         user_data=None if user_data is None else parse_user_data(user_data),
+        sprite=None if sprite is None else parse_sprite_config(sprite),
     )
+
+
+SPRITE_FIELDS = {
+    "CellWidth": "cell_width",
+    "CellHeight": "cell_height",
+    "Columns": "columns",
+    "Lines": "lines",
+    "Padding": "padding",
+    "Margin": "margin",
+    "Color": "color",
+    "KeepCellPic": "keep_cells",
+}
+MAX_GRID = 10_000
+
+
+def parse_sprite_config(value: Any) -> SpriteConfig:
+    """SpriteSnapshotConfig from a mapping or its text: strict JSON or the single-quoted form of
+    the API's published example; numbers may be numeric strings."""
+    if isinstance(value, SpriteConfig):
+        return value
+    if isinstance(value, str):
+        value = _loose_json_object("SpriteSnapshotConfig", value)
+    if not isinstance(value, Mapping):
+        raise InvalidParameter("SpriteSnapshotConfig must be a JSON object.")
+    unknown = sorted(set(value) - set(SPRITE_FIELDS))
+    if unknown:
+        raise InvalidParameter(
+            f"SpriteSnapshotConfig has no field {unknown[0]!r} (it has {', '.join(SPRITE_FIELDS)})."
+        )
+    fields: dict[str, Any] = {}
+    for api_name, name in SPRITE_FIELDS.items():
+        raw = value.get(api_name)
+        if raw is None:
+            continue
+        label = f"SpriteSnapshotConfig.{api_name}"
+        if name in ("cell_width", "cell_height"):
+            fields[name] = whole_number(label, raw, MIN_SIDE, MAX_SIDE)
+        elif name in ("columns", "lines"):
+            fields[name] = whole_number(label, raw, 1, MAX_GRID)
+        elif name in ("padding", "margin"):
+            fields[name] = whole_number(label, raw, 0, 65_500)
+        elif name == "color":
+            fields[name] = parse_color(raw)
+        else:
+            fields[name] = _keep_cells(raw)
+    return SpriteConfig(**fields)
+
+
+def sprite_fields(*layers: Any) -> dict[str, Any]:
+    """One SpriteSnapshotConfig mapping from layers (mappings or their text), later ones winning
+    field by field; fields given as None do not count."""
+    result: dict[str, Any] = {}
+    for layer in layers:
+        if layer is None:
+            continue
+        if isinstance(layer, str):
+            layer = _loose_json_object("SpriteSnapshotConfig", layer)
+        if not isinstance(layer, Mapping):
+            raise InvalidParameter("SpriteSnapshotConfig must be a JSON object.")
+        result.update({key: value for key, value in layer.items() if value is not None})
+    return result
+
+
+def parse_color(value: Any) -> str:
+    """A colour name (case-insensitive), #RRGGBB, or "random"; kept in a normal form."""
+    text = str(value).strip().lower()
+    if text == "random" or re.fullmatch(r"#[0-9a-f]{6}", text) or text in _color_names():
+        return text
+    raise InvalidParameter(
+        f"SpriteSnapshotConfig.Color must be a colour name, #RRGGBB or random, got {_shown(value)}."
+    )
+
+
+def _color_names() -> set[str]:
+    from PIL import ImageColor
+
+    return set(ImageColor.colormap)
+
+
+def _keep_cells(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("keep", "true"):
+        return True
+    if text in ("delete", "false"):
+        return False
+    raise InvalidParameter(
+        f"SpriteSnapshotConfig.KeepCellPic must be keep or delete, got {_shown(value)}."
+    )
+
+
+def _loose_json_object(name: str, text: str) -> Any:
+    """JSON, or the Python-literal form with single quotes that the API's example uses."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise InvalidParameter(f"{name} is not valid JSON: {error.msg}.") from None
 
 
 # API name -> build_request keyword.
@@ -197,9 +334,10 @@ API_NAMES = {
     "Height": "height",
     "FrameType": "frame_type",
     "UserData": "user_data",
+    "SpriteSnapshotConfig": "sprite",
 }
 REQUEST_KEYWORDS = tuple(API_NAMES.values())
-NOT_YET_SUPPORTED = ("SpriteSnapshotConfig", "SnapshotTemplateId")
+NOT_YET_SUPPORTED = ("SnapshotTemplateId",)
 IGNORED_KEYS = ("Action", "Format", "Version", "RegionId", "AccessKeyId")
 
 

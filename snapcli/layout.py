@@ -1,0 +1,113 @@
+"""Where each snapshot goes on a sprite sheet (SPEC §5). Pure: sizes and boxes only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil
+
+from .errors import InvalidParameter
+from .geometry import round_half_up
+from .request import SpriteConfig
+
+MAX_JPEG_SIDE = 65_500
+
+
+@dataclass(frozen=True)
+class CellBox:
+    sheet: int  # 1-based
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def xywh(self) -> str:
+        return f"{self.x},{self.y},{self.width},{self.height}"
+
+
+@dataclass(frozen=True)
+class SpriteLayout:
+    """A grid of `columns` × `lines` cells, filled row by row, `padding` between cells and
+    `margin` around the grid."""
+
+    columns: int
+    lines: int
+    cell_width: int
+    cell_height: int
+    padding: int = 0
+    margin: int = 0
+
+    @classmethod
+    def for_request(
+        cls, config: SpriteConfig, display: tuple[int, int], snapshot_size: tuple[int, int]
+    ) -> SpriteLayout:
+        """The layout of a request: cells default to the snapshot size; one side given keeps
+        the display aspect."""
+        display_width, display_height = display
+        width, height = config.cell_width, config.cell_height
+        if width and not height:
+            height = max(round_half_up(Fraction(width * display_height, display_width)), 1)
+        elif height and not width:
+            width = max(round_half_up(Fraction(height * display_width, display_height)), 1)
+        elif not width and not height:
+            width, height = snapshot_size
+        assert width and height
+        return cls(config.columns, config.lines, width, height, config.padding, config.margin)
+
+    @property
+    def cells_per_sheet(self) -> int:
+        return self.columns * self.lines
+
+    @property
+    def sheet_size(self) -> tuple[int, int]:
+        return (
+            2 * self.margin + self.columns * self.cell_width + (self.columns - 1) * self.padding,
+            2 * self.margin + self.lines * self.cell_height + (self.lines - 1) * self.padding,
+        )
+
+    def sheet_count(self, cells: int) -> int:
+        return ceil(cells / self.cells_per_sheet)
+
+    def cells_on_sheet(self, sheet: int, cells: int) -> int:
+        """How many of `cells` land on the given (1-based) sheet."""
+        return min(self.cells_per_sheet, cells - (sheet - 1) * self.cells_per_sheet)
+
+    def place(self, position: int) -> CellBox:
+        """The box of the cell at 0-based `position` in schedule order."""
+        sheet, slot = divmod(position, self.cells_per_sheet)
+        line, column = divmod(slot, self.columns)
+        return CellBox(
+            sheet=sheet + 1,
+            x=self.margin + column * (self.cell_width + self.padding),
+            y=self.margin + line * (self.cell_height + self.padding),
+            width=self.cell_width,
+            height=self.cell_height,
+        )
+
+    def scaled(self, factor: int) -> SpriteLayout:
+        """The same grid at `factor` times the pixel density (high-density screens)."""
+        return SpriteLayout(
+            self.columns,
+            self.lines,
+            self.cell_width * factor,
+            self.cell_height * factor,
+            self.padding * factor,
+            self.margin * factor,
+        )
+
+    def check_fits_jpeg(self) -> None:
+        """Refuse, before any work, a sheet larger than a JPEG can hold, saying what to change."""
+        width, height = self.sheet_size
+        for side, size, count, cell in (
+            ("wide", width, self.columns, self.cell_width),
+            ("tall", height, self.lines, self.cell_height),
+        ):
+            if size > MAX_JPEG_SIDE:
+                what = "Columns" if side == "wide" else "Lines"
+                cell_name = "CellWidth" if side == "wide" else "CellHeight"
+                raise InvalidParameter(
+                    f"a sprite sheet would be {size} px {side}, more than the {MAX_JPEG_SIDE} px "
+                    f"a JPEG can hold: lower {what} ({count}), {cell_name} ({cell}), Padding or "
+                    "Margin."
+                )

@@ -1,0 +1,111 @@
+"""Composing sprite sheets with Pillow as the cells arrive.
+
+Frames arrive in any order from parallel ffmpeg runs. A sheet is kept open only until its last
+cell is in; then it is encoded, written and let go. So memory holds a few sheets at a time, never
+all the frames of a job.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageColor
+
+from .layout import CellBox, SpriteLayout
+
+Writer = Callable[[str, bytes], None]
+
+
+def sheet_name(sheet: int, scale: int = 1) -> str:
+    suffix = "" if scale == 1 else f"@{scale}x"
+    return f"sprite-{sheet:05d}{suffix}.jpg"
+
+
+def background_rgb(color: str, rng: random.Random | None = None) -> tuple[int, int, int]:
+    """The sheet colour; "random" draws one colour for the whole job."""
+    if color == "random":
+        rng = rng or random.Random()
+        return (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    red, green, blue = ImageColor.getrgb(color)[:3]
+    return (red, green, blue)
+
+
+def encode_jpeg(picture: Image.Image, quality: int, full_chroma: bool = False) -> bytes:
+    """JPEG bytes; `full_chroma` keeps colour at full resolution (4:4:4), which sheets of small
+    cells need so that colours do not bleed across cell edges."""
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=quality, subsampling=0 if full_chroma else 2)
+    return buffer.getvalue()
+
+
+@dataclass
+class SheetRecord:
+    """A written sheet, as the event lists it."""
+
+    index: int
+    name: str
+    width: int
+    height: int
+    cells: list[tuple[int, CellBox]] = field(default_factory=list)  # (snapshot index, box)
+
+
+class SheetWriter:
+    """Pastes each snapshot into its cell; writes a sheet the moment its last cell is in."""
+
+    def __init__(
+        self,
+        layout: SpriteLayout,
+        total_cells: int,
+        background: tuple[int, int, int],
+        write: Writer,
+        quality: int,
+        scale: int = 1,
+    ) -> None:
+        self.layout = layout
+        self.total_cells = total_cells
+        self.background = background
+        self.scale = scale
+        self._write = write
+        self._quality = quality
+        self._open: dict[int, Image.Image] = {}
+        self._filled: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self.records = {
+            sheet: SheetRecord(sheet, sheet_name(sheet, scale), *layout.sheet_size)
+            for sheet in range(1, layout.sheet_count(total_cells) + 1)
+        }
+
+    def add(self, snapshot_index: int, picture: Image.Image) -> None:
+        """Place snapshot `snapshot_index` (1-based, schedule order) into its cell."""
+        box = self.layout.place(snapshot_index - 1)
+        size = (box.width, box.height)
+        cell = picture if picture.size == size else picture.resize(size, Image.Resampling.LANCZOS)
+        with self._lock:
+            sheet = self._open.get(box.sheet)
+            if sheet is None:
+                sheet = Image.new("RGB", self.layout.sheet_size, self.background)
+                self._open[box.sheet] = sheet
+            sheet.paste(cell, (box.x, box.y))
+            self.records[box.sheet].cells.append((snapshot_index, box))
+            self._filled[box.sheet] = self._filled.get(box.sheet, 0) + 1
+            complete = self._filled[box.sheet] == self.layout.cells_on_sheet(
+                box.sheet, self.total_cells
+            )
+            if complete:
+                del self._open[box.sheet]
+        if complete:
+            self._write(
+                self.records[box.sheet].name, encode_jpeg(sheet, self._quality, full_chroma=True)
+            )
+
+    def finished_records(self) -> list[SheetRecord]:
+        """Every sheet's record, cells in snapshot order, once all are written."""
+        if self._open:
+            raise RuntimeError(f"sprite sheets {sorted(self._open)} were not completed")
+        for record in self.records.values():
+            record.cells.sort(key=lambda cell: cell[0])
+        return [self.records[sheet] for sheet in sorted(self.records)]
