@@ -1,23 +1,42 @@
 #!/usr/bin/env bash
 # Everything snapcli needs on a fresh machine: FFmpeg (from the system's packages when it is
-# missing) and snapcli itself with its test tools. Safe to run again: it only adds what is missing.
+# missing) and snapcli itself. With --test, also what the tests need: pytest and friends, and for
+# the browser test Chromium (Debian's package) and the npm packages in tests/e2e.
+# Safe to run again: it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=false
+[ "${1:-}" = "--test" ] && for_tests=true
+
+apt_install() {  # apt_install PACKAGE...: Debian/Ubuntu only; says so and fails elsewhere
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: please install $* with your system's package manager and run this again" >&2
+    exit 4
+  fi
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing $* with apt-get" >&2
+  [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ] ||
+    $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
 
 if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
-  if command -v apt-get >/dev/null; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "setup: installing ffmpeg with apt-get" >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ffmpeg >/dev/null
-  elif command -v brew >/dev/null; then
-    echo "setup: installing ffmpeg with Homebrew" >&2
+  if command -v brew >/dev/null && ! command -v apt-get >/dev/null; then
     brew install ffmpeg
   else
-    echo "setup: ffmpeg is missing; install FFmpeg 5.0 or newer and run this again" >&2
-    exit 4
+    apt_install ffmpeg
   fi
 fi
 
-python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+pip_install="python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore"
+if ! $for_tests; then
+  $pip_install -e .
+  exit 0
+fi
+$pip_install -e ".[test]"
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
+  apt_install chromium
+fi
+command -v npm >/dev/null || apt_install nodejs npm
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -1,0 +1,95 @@
+"""A real web player shows the right preview: Plyr (from npm) in headless Chromium, fed the sprite
+sheets and thumbnails.vtt that `snapcli sprite` makes, hovered at points along its seek bar.
+
+Needs Debian's chromium and `npm ci` in tests/e2e (`bash scripts/setup.sh --test` does both). Where
+they are missing the test is skipped, except in CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import frame_number
+
+E2E = Path(__file__).parent / "e2e"
+SAMPLE = Path(__file__).parent.parent / "samples" / "sample.mp4"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SAMPLE_BAND = (0.0, 30 / 270)  # the sample's frame-number band: the top 30 of 270 lines
+SAMPLE_FPS = 25
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM}"
+    if not shutil.which("node"):
+        return "no node"
+    if not (E2E / "node_modules" / "plyr").exists():
+        return "npm packages not installed in tests/e2e"
+    return None
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A folder served on localhost: the player page, Plyr, the sample and snapcli's output."""
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser test cannot run: {missing}")
+        pytest.skip(f"{missing} (bash scripts/setup.sh --test installs it)")
+    root = tmp_path / "site"
+    root.mkdir()
+    done = subprocess.run(
+        ["snapcli", "sprite", str(SAMPLE), "-o", str(tmp_path / "out"), "-q"], check=False
+    )
+    assert done.returncode == 0
+    for produced in (tmp_path / "out" / "sample").iterdir():
+        shutil.copy(produced, root)
+    for asset in (SAMPLE, E2E / "player.html", E2E / "node_modules/plyr/dist/plyr.css",
+                  E2E / "node_modules/plyr/dist/plyr.min.js"):  # fmt: skip
+        shutil.copy(asset, root)
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/player.html", tmp_path
+    finally:
+        server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_plyr_shows_the_right_cell_while_hovering_the_seek_bar(site: tuple[str, Path]) -> None:
+    url, folder = site
+    shots = folder / "shots"
+    shots.mkdir()
+    fractions = ["0.03", "0.12", "0.21", "0.36", "0.49", "0.6", "0.79", "0.97"]
+    done = subprocess.run(
+        ["node", "hover.mjs", url, str(shots), *fractions],
+        cwd=E2E, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    hovers = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(hovers) == len(fractions)
+    seen = []
+    for hover in hovers:
+        # `snapcli sprite` takes a thumbnail every 2 s: the cue at time t shows the snapshot of
+        # 2·floor(t/2) s, which is frame 25 · that.
+        expected = SAMPLE_FPS * 2 * int(hover["time"] // 2)
+        preview = Image.open(hover["file"])
+        assert frame_number(preview, rows=SAMPLE_BAND) == expected, hover
+        seen.append(expected)
+    assert len(set(seen)) == 6  # every cue of the 12 s sample was shown
