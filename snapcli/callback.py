@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 ATTEMPTS = 3
@@ -19,6 +17,9 @@ BACKOFF_SECONDS = 0.5
 
 def deliver(url: str, event: dict[str, Any], attempts: int = ATTEMPTS) -> str | None:
     """POST the event as JSON; None when delivered (a 2xx answer), else why it was not."""
+    import urllib.error  # here, not above: most jobs have no callback, and this import is slow
+    import urllib.request
+
     body = json.dumps(event, ensure_ascii=False).encode()
     request = urllib.request.Request(
         url,

@@ -31,7 +31,7 @@ from .output import StagedOutput, snapshot_name
 from .plan import plan_extraction
 from .probe import VideoInfo, probe
 from .request import SnapshotRequest
-from .schedule import Shot, schedule
+from .schedule import Shot, early_times, schedule
 from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
 from .vtt import VTT_NAME, cue_url, render, thumbnail_cues
 
@@ -40,6 +40,9 @@ Progress = Callable[[int, int], None]
 
 DEFAULT_QUALITY = 90
 RETINA_SCALE = 2
+# Up to this many exact frames at times known up front, the probe reads only around them (on a
+# long file, much cheaper than reading every packet); more, and the whole timeline is read.
+MAX_PROBE_WINDOWS = 16
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def run_job(
     video_id = os.fspath(video)
     identity = JobIdentity.new()
     try:
-        info = probe(video_id, ffmpeg)
+        info = probe(video_id, ffmpeg, near_ms=_probe_windows(request))
         job = _Job(info, request, options)
         event = job.run(identity, output_dir, progress, ffmpeg, workers or available_cores())
     except SnapcliError as error:
@@ -95,6 +98,15 @@ def run_job(
         runner.kill_all()
         raise
     return _announced(request, event)
+
+
+def _probe_windows(request: SnapshotRequest) -> list[int] | None:
+    """The times to read the frame timeline around, when a few exact frames are asked for at
+    times known up front; None reads the whole timeline."""
+    times = early_times(request)
+    if request.frame_type != "normal" or times is None or len(times) > MAX_PROBE_WINDOWS:
+        return None
+    return times
 
 
 def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotComplete:

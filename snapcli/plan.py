@@ -84,7 +84,7 @@ def plan_extraction(
             same_gop = timeline.keyframe_before(last) == key
             go_on = cost.span(last, pts) - 1
             start_anew = cost.process_start + cost.span(key, pts)
-            if same_gop or go_on <= start_anew:
+            if same_gop or (go_on <= start_anew and timeline.contiguous(last, pts)):
                 groups[-1].append(pts)
                 continue
         groups.append([pts])

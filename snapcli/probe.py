@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -111,16 +112,48 @@ def input_url(video: str | os.PathLike[str]) -> str:
     return "file:" + str(path.resolve())
 
 
-def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo:
-    """Probe a video: container, first video stream, and the presentation timeline of its frames."""
+WINDOW_AFTER_S = 1.0  # a window reads this far past its time (B-frame reordering, the next frame)
+REORDER_MARGIN_S = 0.25  # the end of a window whose frames may be decoded after it stops
+# Containers that seek exactly and state the stream's exact duration: windows settle there, so
+# they are worth trying (elsewhere they would mostly end in a second, full read).
+WINDOWED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp")
+
+
+def probe(
+    video: str | os.PathLike[str],
+    ffmpeg: str | None = None,
+    near_ms: Sequence[int] | None = None,
+) -> VideoInfo:
+    """Probe a video: container, first video stream, and the presentation timeline of its frames.
+
+    With `near_ms`, the frame timeline is read only around those times (ms from the start), plus
+    the start and the end of the file: on a long file this is much cheaper than reading every
+    packet. Where the windows do not certainly settle a time (a seek landed elsewhere, a
+    container without exact durations), the whole file is read after all.
+    """
     source = os.fspath(video)
     url = input_url(source)
     ffprobe = runner.find_tool("ffprobe", ffmpeg)
+    if near_ms and Path(source).suffix.lower() in WINDOWED_CONTAINERS:
+        info = _probe(source, url, ffprobe, sorted(set(near_ms)))
+        if info is not None:
+            return info
+    info = _probe(source, url, ffprobe, None)
+    assert info is not None
+    return info
+
+
+def _probe(source: str, url: str, ffprobe: str, near_ms: list[int] | None) -> VideoInfo | None:
+    """One ffprobe run; None when a windowed read does not settle every time asked about."""
+    windows = []
+    if near_ms is not None:
+        spans = [f"{t / 1000:.3f}%{t / 1000 + WINDOW_AFTER_S:.3f}" for t in near_ms]
+        windows = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%"])]
     report = _ffprobe_json(
         [
-            ffprobe, "-v", "error", "-select_streams", "v",
+            ffprobe, "-v", "error", "-select_streams", "v", *windows,
             "-show_format", "-show_streams",
-            "-show_entries", "packet=stream_index,pts,duration,flags",
+            "-show_entries", "packet=stream_index,pts,dts,duration,flags",
             "-of", "json", url,
         ],
         source,
@@ -133,13 +166,21 @@ def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo
         int(round(1 / (frame_rate * time_base))) if frame_rate and frame_rate > 0 else None
     )
     packets = [p for p in report.get("packets", []) if p.get("stream_index") == index]
-    if packets and all("pts" in p for p in packets):
-        frames = [(int(p["pts"]), "K" in p.get("flags", ""), p.get("duration")) for p in packets]
+    timed = bool(packets) and all("pts" in p for p in packets)
+    if near_ms is not None:
+        if not timed or "dts" not in packets[0]:
+            return None
+        timeline = _windowed_timeline(packets, time_base, fallback_duration)
+        if timeline is None or not _settles(timeline, near_ms, stream):
+            return None
     else:
-        frames = _decoded_frames(ffprobe, url, index, source)
-    if not frames:
-        raise ResourceContentBad(f"the video {source} holds no video frames.")
-    timeline = FrameTimeline.from_frames(frames, time_base, fallback_duration)
+        if timed:
+            frames = [_frame(p) for p in packets]
+        else:
+            frames = _decoded_frames(ffprobe, url, index, source)
+        if not frames:
+            raise ResourceContentBad(f"the video {source} holds no video frames.")
+        timeline = FrameTimeline.from_frames(frames, time_base, fallback_duration)
     width, height = int(stream.get("width") or 0), int(stream.get("height") or 0)
     if width <= 0 or height <= 0:
         raise ResourceContentBad(f"the video {source} has a video stream without a picture size.")
@@ -160,6 +201,43 @@ def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo
         start_seconds=_seconds(report.get("format", {}).get("start_time")),
         timeline=timeline,
     )
+
+
+def _frame(packet: dict[str, Any]) -> tuple[int, bool, int | None]:
+    return int(packet["pts"]), "K" in packet.get("flags", ""), packet.get("duration")
+
+
+def _windowed_timeline(
+    packets: list[dict[str, Any]], time_base: Fraction, fallback_duration: int | None
+) -> FrameTimeline | None:
+    """Split packets read in windows where their decode timestamps jump, and join them."""
+    windows: list[list[tuple[int, bool, int | None]]] = [[]]
+    previous = None
+    for packet in packets:
+        dts = int(packet.get("dts", packet["pts"]))
+        step = max(int(packet.get("duration") or 0), fallback_duration or 1)
+        if previous is not None and not 0 < dts - previous <= 4 * step:
+            windows.append([])
+        windows[-1].append(_frame(packet))
+        previous = dts
+    windows = [window for window in windows if any(key for _, key, _ in window)]
+    if len(windows) < 2:
+        return None
+    margin = round(Fraction(REORDER_MARGIN_S) / time_base)
+    return FrameTimeline.from_windows(windows, time_base, margin, fallback_duration)
+
+
+def _settles(timeline: FrameTimeline, near_ms: list[int], stream: dict[str, Any]) -> bool:
+    """Every time before the end is settled, and the end is the stream's own (the last window
+    reached the end of the file)."""
+    try:
+        stated = Fraction(str(stream["duration"])) * 1000
+    except (KeyError, ValueError):
+        return False
+    frame_ms = Fraction(timeline.min_frame_gap()) * timeline.time_base * 1000
+    if abs(stated - timeline.duration_ms) > 2 * frame_ms:
+        return False
+    return all(timeline.knows_time(t) for t in near_ms if t < timeline.duration_ms)
 
 
 def _ffprobe_json(args: list[str], source: str) -> dict[str, Any]:

@@ -38,6 +38,17 @@ def schedule(request: SnapshotRequest, duration_ms: Fraction | int) -> list[Shot
     return [Shot(index, time) for index, time in enumerate(kept, start=1)]
 
 
+def early_times(request: SnapshotRequest) -> list[int] | None:
+    """The times a request asks for when they do not depend on the video's duration (explicit
+    times, or Count with a non-zero Interval); None when they do (even spread, to the end)."""
+    if request.offset_times:
+        return list(request.offset_times)
+    if request.interval == 0 or (request.interval is not None and request.count is None):
+        return None
+    step_ms = (request.interval or DEFAULT_COUNT_INTERVAL_S) * 1000
+    return [request.offset_time + k * step_ms for k in range(request.count or 1)]
+
+
 def _requested_times(request: SnapshotRequest, duration: Fraction) -> list[int]:
     if request.offset_times:
         return list(request.offset_times)

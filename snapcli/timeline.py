@@ -25,6 +25,9 @@ class FrameTimeline:
     pts: tuple[int, ...]  # sorted, unique
     keyframes: tuple[int, ...]  # sorted, a subset of pts
     end_pts: int  # where the last frame ends
+    # A timeline read in windows knows these (first, last) pts stretches only, each starting at a
+    # keyframe; None means every frame of the stream is known.
+    known: tuple[tuple[int, int], ...] | None = None
 
     @classmethod
     def from_frames(
@@ -53,6 +56,38 @@ class FrameTimeline:
         stated = durations.get(last) or 0
         last_duration = stated if stated * 2 > typical else typical
         return cls(time_base, tuple(shown), tuple(keys), last + max(last_duration, 1))
+
+    @classmethod
+    def from_windows(
+        cls,
+        windows: list[list[tuple[int, bool, int | None]]],
+        time_base: Fraction,
+        reorder_margin: int,
+        fallback_frame_duration: int | None = None,
+    ) -> FrameTimeline:
+        """From stretches of frames read in windows (each in decode order, from a keyframe on):
+        the first from the start of the file, the last to its end. The last `reorder_margin` of
+        a window's pts is not trusted, as frames shown there may be decoded after it ends."""
+        parts = [cls.from_frames(window, time_base, fallback_frame_duration) for window in windows]
+        pts = sorted({p for part in parts for p in part.pts})
+        keys = sorted({k for part in parts for k in part.keyframes})
+        known = [(part.origin, part.pts[-1] - reorder_margin) for part in parts[:-1]]
+        known.append((parts[-1].origin, parts[-1].end_pts))
+        return cls(time_base, tuple(pts), tuple(keys), parts[-1].end_pts, tuple(known))
+
+    def knows_time(self, time_ms: int) -> bool:
+        """Whether the frame shown at time_ms is certain: a known stretch holds that moment with
+        a frame after it (or reaches the end of the stream)."""
+        if self.known is None:
+            return True
+        limit = self.origin + floor((time_ms + HALF_MS) / 1000 / self.time_base)
+        return any(first <= limit < last for first, last in self.known)
+
+    def contiguous(self, start: int, end: int) -> bool:
+        """Whether every frame between two known pts is known (decoding through is priced right)."""
+        if self.known is None:
+            return True
+        return any(first <= start and end <= last for first, last in self.known)
 
     @property
     def origin(self) -> int:

@@ -46,8 +46,12 @@ class TestVideo:
 
 
 def band_source(rate: str, width: int = WIDTH) -> str:
+    """One pixel a bit, scaled up to the band: the expression runs on 12 pixels a frame."""
     bit = f"mod(floor(N/pow(2,floor(X*{BITS}/W))),2)"
-    return f"color=c=black:size={width}x{BAND_HEIGHT}:rate={rate},geq=lum='if({bit},235,16)':cb=128:cr=128"
+    return (
+        f"color=c=black:size={BITS}x1:rate={rate},format=yuv444p,"
+        f"geq=lum='if({bit},235,16)':cb=128:cr=128,scale={width}:{BAND_HEIGHT}:flags=neighbor,setsar=1"
+    )
 
 
 def make_video(

@@ -169,3 +169,36 @@ def test_open_gop_leading_frames_before_a_keyframe(
     video = videos["hevc"]
     times = [2280, 2320, 2359, 2360, 2361, 2399, 2400, 2440, 4760, 4799, 4800]
     assert grab_frames(video, times, tmp_path) == [video.frame_shown_at(t) for t in times]
+
+
+@pytest.mark.parametrize("name", ["h264", "hevc", "vfr", "ntsc", "gop25"])
+def test_reading_the_timeline_in_windows_agrees_with_reading_it_all(
+    name: str, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    from snapcli.probe import probe
+
+    times = [0, 1, 39, 1999, 2400, 3999, 4001, 5555, 5939]
+    video = videos[name]
+    windowed = probe(video.path, near_ms=times)
+    whole = probe(video.path)
+    assert windowed.timeline.known is not None  # MP4: the windows settled every time
+    assert (
+        windowed.duration_ms == whole.duration_ms
+        and windowed.timeline.origin == whole.timeline.origin
+    )
+    for t in (t for t in times if t < whole.duration_ms):
+        frame = windowed.timeline.frame_at(t)
+        assert frame == whole.timeline.frame_at(t)
+        assert windowed.timeline.keyframe_before(frame) == whole.timeline.keyframe_before(frame)
+    few = [t for t in times if t < video.duration_ms][:8]
+    assert grab_frames(video, few, tmp_path) == [video.frame_shown_at(t) for t in few]
+
+
+def test_windows_that_cannot_settle_a_time_fall_back_to_the_whole_timeline(
+    videos: dict[str, TestVideo],
+) -> None:
+    from snapcli.probe import probe
+
+    # MPEG-TS timestamps start at 11.4 s, so windows placed from 0 miss: read it all instead.
+    info = probe(videos["ts"].path.with_suffix(".ts"), near_ms=[1000])
+    assert info.timeline.known is None

@@ -86,3 +86,14 @@ def test_schedule_properties(
         assert all(b - a == interval * 1000 for a, b in zip(got, got[1:]))
         if count is None:
             assert got[-1] + interval * 1000 >= duration  # went to the end
+
+
+def test_early_times_are_known_only_when_the_duration_does_not_matter() -> None:
+    from snapcli.schedule import early_times
+
+    assert early_times(build_request(at=[5, 1])) == [5, 1]
+    assert early_times(build_request(offset=200)) == [200]
+    assert early_times(build_request(count=3, offset=10)) == [10, 1010, 2010]
+    assert early_times(build_request(count=2, interval=5)) == [0, 5000]
+    assert early_times(build_request(interval=5)) is None  # to the end
+    assert early_times(build_request(interval=0, count=4)) is None  # spread over the duration

@@ -128,3 +128,20 @@ def test_geometry_rules() -> None:
         180,
         90,
     ]
+
+
+def test_a_timeline_read_in_windows_knows_only_its_windows() -> None:
+    def window(first: int, count: int, gop: int = 25) -> list[tuple[int, bool, int]]:
+        return [((first + n) * 512, (first + n) % gop == 0, 512) for n in range(count)]
+
+    # The start, the GOP at 4 s read for 1.5 s, and the last GOP to the end (frames 0-249).
+    timeline = FrameTimeline.from_windows(
+        [window(0, 13), window(100, 38), window(225, 25)], Fraction(1, 12800), reorder_margin=3200
+    )
+    assert timeline.duration_ms == 10_000 and timeline.origin == 0
+    assert timeline.knows_time(4000) and timeline.knows_time(5000)
+    assert not timeline.knows_time(5400)  # within the window's last 0.25 s: maybe not all read
+    assert not timeline.knows_time(2000)  # never read
+    assert timeline.knows_time(9990)  # the last window reaches the end
+    assert timeline.contiguous(timeline.frame_at(4000), timeline.frame_at(5000))
+    assert not timeline.contiguous(timeline.frame_at(100), timeline.frame_at(4000))

@@ -1,0 +1,457 @@
+"""snapcli's benchmark: exact frames at the cost of decoding, against the naive loop and peers.
+
+    python bench/run.py                 # the full matrix (long: the 10-minute file dominates)
+    python bench/run.py --quick         # the smallest case only (a smoke run, ~1 min)
+    python bench/run.py --videos long720 --counts 1 10 100
+
+It makes its own videos (bench/videos/, kept between runs), each showing its frame number as a
+16-bit band, so that every tool's output can be checked for the exact frame. For every case it
+times snapcli and, interleaved in the same run, the naive loop (one `ffmpeg -ss t -i f -frames:v 1`
+per frame, sequential) and the peer tools that are installed (vcsi --fast, thumbnails,
+ffmpegthumbnailer). It reports medians, ratios to the naive loop (same run, same machine state),
+the decode floor (the frames that must be decoded for exact frames, converted to seconds by the
+file's measured single-thread decode speed, plus one process start per ffmpeg run, over the cores),
+peak memory of the whole process tree, and whether the frames were exact. Results go to
+bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+HERE = Path(__file__).parent
+VIDEOS = HERE / "videos"
+PEERS_BIN = os.environ.get("SNAPCLI_BENCH_PEERS", "/opt/peers/bin")
+BITS = 16
+BAND = 1 / 12  # the band is the top twelfth of the picture
+PROCESS_START = 0.12  # s, measured fixed cost of one ffmpeg process on this machine
+# Schedules start 10 ms in: between two frame starts, where "the frame shown at t" and "the first
+# frame at or after t" (what a plain `ffmpeg -ss t` gives) differ.
+OFFSET_MS = 10
+
+
+@dataclass(frozen=True)
+class BenchVideo:
+    name: str
+    width: int
+    height: int
+    seconds: int
+    fps: int
+    gop: int
+
+    @property
+    def path(self) -> Path:
+        return VIDEOS / f"{self.name}.mp4"
+
+    @property
+    def frames(self) -> int:
+        return self.seconds * self.fps
+
+
+ALL_VIDEOS = {
+    "long720": BenchVideo("long720", 1280, 720, 600, 30, 300),  # 10 min, 10 s GOP
+    "hd1080": BenchVideo("hd1080", 1920, 1080, 120, 30, 60),  # 2 min, 2 s GOP
+    "uhd": BenchVideo("uhd", 3840, 2160, 20, 30, 30),  # 20 s 4K
+    "quick": BenchVideo("quick", 640, 360, 30, 30, 150),  # the smoke case
+}
+
+
+def generate(video: BenchVideo) -> None:
+    if video.path.exists():
+        return
+    VIDEOS.mkdir(exist_ok=True)
+    band_height = video.height // 12
+    bit = f"mod(floor(N/pow(2,floor(X*{BITS}/W))),2)"
+    band = (  # one pixel a bit, then scaled up: the expression runs on 16 pixels, not thousands
+        f"color=c=black:size={BITS}x1:rate={video.fps},format=yuv444p,"
+        f"geq=lum='if({bit},235,16)':cb=128:cr=128,"
+        f"scale={video.width}:{band_height}:flags=neighbor,setsar=1"
+    )
+    picture = f"testsrc2=size={video.width}x{video.height - band_height}:rate={video.fps}"
+    print(f"generating {video.path} …", file=sys.stderr)
+    partial = video.path.with_suffix(".partial.mp4")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", band,
+         "-filter_complex", "[1][0]vstack,format=yuv420p", "-t", str(video.seconds),
+         "-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-bf", "2",
+         "-g", str(video.gop), "-keyint_min", str(video.gop), "-sc_threshold", "0", str(partial)],
+        check=True,
+    )  # fmt: skip
+    partial.rename(video.path)
+
+
+def frame_number(image: Image.Image) -> int:
+    gray = image.convert("L")
+    y = int(gray.height * BAND / 2)
+    number = 0
+    for i in range(BITS):
+        if gray.getpixel((int((i + 0.5) * gray.width / BITS), y)) > 128:  # type: ignore[operator]
+            number |= 1 << i
+    return number
+
+
+def shown_frame(video: BenchVideo, time_ms: int) -> int:
+    """SPEC §4 for a CFR video: the last frame starting by t + 0.5 ms."""
+    return min(int((time_ms + 0.5) * video.fps // 1000), video.frames - 1)
+
+
+# ---- measuring ---------------------------------------------------------------------------------
+
+
+def _tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            rss[int(entry)] = int(stat[21]) * page
+            children.setdefault(int(stat[1]), []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+@dataclass
+class Timing:
+    seconds: list[float] = field(default_factory=list)
+    peak_rss: int = 0
+    failed: str | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else float("nan")
+
+
+def timed(command: list[str], timing: Timing, cwd: Path | None = None) -> None:
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.05):
+            peak = max(peak, _tree_rss(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, errors = process.communicate()
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        timing.failed = errors.decode(errors="replace").strip().splitlines()[-1:][0][:120]
+        return
+    timing.seconds.append(time.monotonic() - started)
+    timing.peak_rss = max(timing.peak_rss, peak)
+
+
+def timed_loop(commands: list[list[str]], timing: Timing) -> None:
+    """A sequence of commands timed as one (the naive loop)."""
+    part = Timing()
+    started = time.monotonic()
+    for command in commands:
+        timed(command, part)
+        if part.failed:
+            timing.failed = part.failed
+            return
+    timing.seconds.append(time.monotonic() - started)
+    timing.peak_rss = max(timing.peak_rss, part.peak_rss)
+
+
+# ---- the cases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    video: BenchVideo
+    count: int
+    interval: int  # 0 = spread evenly
+    intra: bool
+    sprites: bool
+
+    @property
+    def label(self) -> str:
+        spacing = "even" if self.interval == 0 else f"every {self.interval}s"
+        extras = [m for m, on in (("intra", self.intra), ("sprites", self.sprites)) if on]
+        return f"{self.video.name} N={self.count} {spacing} {' '.join(extras) or 'exact'}"
+
+    def times(self) -> list[int]:
+        """The schedule snapcli will take (SPEC §2), for the other tools to take as well."""
+        duration = self.video.seconds * 1000
+        if self.interval == 0:
+            step = (duration - OFFSET_MS) / self.count
+            return [int(OFFSET_MS + k * step + 0.5) for k in range(self.count)]
+        times = (OFFSET_MS + k * self.interval * 1000 for k in range(self.count))
+        return [t for t in times if t < duration]
+
+    def snapcli_command(self, out: Path) -> list[str]:
+        command = [sys.executable, "-m", "snapcli", "grab", str(self.video.path), "-q", "-o", str(out),
+                   "--interval", str(self.interval), "--count", str(self.count),
+                   "--offset", str(OFFSET_MS)]  # fmt: skip
+        if self.intra:
+            command += ["--frame-type", "intra"]
+        if self.sprites:
+            command += ["--cell-width", "160", "--vtt"]
+        return command
+
+
+def snapcli_exact(case: Case, out: Path) -> str:
+    """Check every snapshot of snapcli's last run: 'yes' or what went wrong."""
+    event = json.loads((out / case.video.name / "snapshots.json").read_text())
+    wrong = 0
+    for shot in event["Snapshots"]:
+        got = frame_number(Image.open(out / case.video.name / shot["Path"]))
+        if case.intra:
+            wrong += got != round(shot["FrameTime"] * case.video.fps / 1000)
+        else:
+            wrong += got != shown_frame(case.video, shot["Time"])
+    return "yes" if wrong == 0 else f"no ({wrong} of {len(event['Snapshots'])} wrong)"
+
+
+def naive_commands(case: Case, out: Path) -> list[list[str]]:
+    return [
+        ["ffmpeg", "-v", "error", "-y", "-ss", f"{t / 1000:.3f}", "-i", str(case.video.path),
+         "-frames:v", "1", "-q:v", "3", str(out / f"naive-{k:05d}.jpg")]
+        for k, t in enumerate(case.times())
+    ]  # fmt: skip
+
+
+def naive_exact(case: Case, out: Path) -> str:
+    times = case.times()
+    wrong = sum(
+        frame_number(Image.open(out / f"naive-{k:05d}.jpg")) != shown_frame(case.video, t)
+        for k, t in enumerate(times)
+    )
+    return "yes" if wrong == 0 else f"no ({wrong} of {len(times)} wrong)"
+
+
+def peer_commands(case: Case, out: Path) -> dict[str, tuple[list[list[str]], str]]:
+    """Peers that do the same job: (commands, how exactness is known)."""
+    peers: dict[str, tuple[list[list[str]], str]] = {}
+    vcsi = Path(PEERS_BIN) / "vcsi"
+    if vcsi.exists() and case.interval == 0 and case.count <= 400:
+        columns = min(case.count, 20)
+        rows = -(-case.count // columns)
+        peers["vcsi --fast"] = (
+            [[str(vcsi), str(case.video.path), "-g", f"{columns}x{rows}", "--fast", "-o",
+              str(out / "vcsi.jpg")]],
+            "n/a (own times)",
+        )  # fmt: skip
+    thumbnails = Path(PEERS_BIN) / "thumbnails"
+    if thumbnails.exists() and case.interval > 0 and case.sprites:
+        peers["thumbnails"] = (
+            [
+                [
+                    str(thumbnails),
+                    "-I",
+                    str(case.interval),
+                    "-O",
+                    str(out / "thumbs"),
+                    str(case.video.path),
+                ]
+            ],
+            "n/a (own times)",
+        )
+    if shutil.which("ffmpegthumbnailer") and case.count <= 100:
+        peers["ffmpegthumbnailer"] = (
+            [["ffmpegthumbnailer", "-i", str(case.video.path), "-o", str(out / f"ftn-{k:05d}.jpg"),
+              "-s", "0", "-t", _clock(t)] for k, t in enumerate(case.times())],
+            "ftn",
+        )  # fmt: skip
+    return peers
+
+
+def _clock(ms: int) -> str:
+    seconds, millis = divmod(ms, 1000)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}"
+
+
+def ftn_exact(case: Case, out: Path) -> str:
+    times = case.times()
+    wrong = sum(
+        frame_number(Image.open(out / f"ftn-{k:05d}.jpg")) != shown_frame(case.video, t)
+        for k, t in enumerate(times)
+    )
+    return "yes" if wrong == 0 else f"no ({wrong} of {len(times)} wrong)"
+
+
+def decode_floor_seconds(case: Case, seconds_per_frame: float, cores: int) -> tuple[float, int]:
+    """The floor of SPEC/DESIGN in seconds, and snapcli's planned ffmpeg runs."""
+    sys.path.insert(0, str(HERE.parent))
+    from snapcli.plan import plan_extraction
+    from snapcli.probe import probe
+    from snapcli.request import build_request
+    from snapcli.schedule import schedule
+
+    info = probe(case.video.path)
+    shots = schedule(build_request(count=case.count, interval=case.interval), info.duration_ms)
+    timeline = info.timeline
+    targets = [
+        timeline.keyframe_near(s.time_ms) if case.intra else timeline.frame_at(s.time_ms)
+        for s in shots
+    ]
+    plan = plan_extraction(timeline, targets, keyframes_only=case.intra,
+                           pixels_per_frame=info.width * info.height, workers=cores)  # fmt: skip
+    floor = (plan.floor_frames * seconds_per_frame + len(plan.runs) * PROCESS_START) / min(
+        cores, len(plan.runs)
+    )
+    return floor, len(plan.runs)
+
+
+def measure_decode_speed(video: BenchVideo) -> float:
+    """Seconds per frame for one thread decoding the whole file."""
+    started = time.monotonic()
+    subprocess.run(["ffmpeg", "-v", "error", "-threads", "1", "-i", str(video.path), "-f", "null", "-"],
+                   check=True)  # fmt: skip
+    return (time.monotonic() - started - PROCESS_START) / video.frames
+
+
+def bare_one_frame(video: BenchVideo, out: Path, timing: Timing) -> None:
+    timed(["ffmpeg", "-v", "error", "-y", "-ss", f"{video.seconds / 2:.3f}", "-i", str(video.path),
+           "-frames:v", "1", str(out / "bare.jpg")], timing)  # fmt: skip
+
+
+# ---- the run -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="the smallest case only")
+    parser.add_argument("--videos", nargs="*", default=["long720", "hd1080", "uhd"])
+    parser.add_argument("--counts", nargs="*", type=int, default=[1, 10, 100, 1000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    if args.quick:
+        args.videos, args.counts, args.repeat = ["quick"], [1, 10, 100], 1
+    cores = len(os.sched_getaffinity(0))
+    rows: list[str] = []
+    for name in args.videos:
+        video = ALL_VIDEOS[name]
+        generate(video)
+        seconds_per_frame = measure_decode_speed(video)
+        print(
+            f"{name}: {1 / seconds_per_frame:.0f} frames/s decoded by one thread", file=sys.stderr
+        )
+        cases = [
+            Case(video, count, interval, intra, sprites)
+            for count in args.counts
+            for interval in ((0,) if count == 1 else (0, 1))
+            for intra in (False, True)
+            for sprites in ((False,) if count == 1 else (False, True))
+        ]
+        for case in cases:
+            rows.append(run_case(case, seconds_per_frame, cores, args.repeat, args.no_peers))
+            print(rows[-1], file=sys.stderr)
+        rows.append(run_one_frame_overhead(video, args.repeat))
+        print(rows[-1], file=sys.stderr)
+    write_results(args.output, rows, cores)
+
+
+def run_case(case: Case, seconds_per_frame: float, cores: int, repeat: int, no_peers: bool) -> str:
+    work = Path(tempfile.mkdtemp(prefix="snapcli-bench-"))
+    try:
+        ours, naive = Timing(), Timing()
+        peers = {} if no_peers else peer_commands(case, work)
+        peer_timings = {name: Timing() for name in peers}
+        run_naive = not case.intra and not case.sprites and len(case.times()) <= 100
+        for _ in range(repeat):  # interleaved: every tool sees the same machine state
+            timed(case.snapcli_command(work / "snapcli"), ours)
+            if run_naive:
+                timed_loop(naive_commands(case, work), naive)
+            for name, (commands, _) in peers.items():
+                timed_loop(commands, peer_timings[name])
+        floor, runs = decode_floor_seconds(case, seconds_per_frame, cores)
+        exact = snapcli_exact(case, work / "snapcli") if not ours.failed else ours.failed
+        cells = [
+            case.label,
+            f"{ours.median:.2f}",
+            f"{ours.median / naive.median:.2f}×" if naive.seconds else "–",
+            f"{naive.median:.2f} ({naive_exact(case, work)})" if naive.seconds else "–",
+            f"{floor:.2f} ({runs} runs)",
+            f"{ours.median / floor:.2f}×",
+            f"{ours.peak_rss / 2**20:.0f}",
+            exact,
+        ]
+        peer_text = []
+        for name, timing in peer_timings.items():
+            if timing.failed:
+                peer_text.append(f"{name}: failed ({timing.failed})")
+                continue
+            how = peers[name][1]
+            exactness = ftn_exact(case, work) if how == "ftn" else how
+            peer_text.append(
+                f"{name} {timing.median:.2f} s, {timing.peak_rss / 2**20:.0f} MB, exact: {exactness}"
+            )
+        cells.append("; ".join(peer_text) or "–")
+        return "| " + " | ".join(cells) + " |"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_one_frame_overhead(video: BenchVideo, repeat: int) -> str:
+    """One-frame grab, whole command, against one bare ffmpeg grab of the same frame."""
+    work = Path(tempfile.mkdtemp(prefix="snapcli-bench-"))
+    try:
+        ours, bare = Timing(), Timing()
+        for _ in range(repeat + 2):
+            bare_one_frame(video, work, bare)
+            timed([sys.executable, "-m", "snapcli", "grab", str(video.path), "-q", "-o", str(work),
+                   "--at", str(video.seconds * 500)], ours)  # fmt: skip
+        return (
+            f"| {video.name} one frame, whole command vs bare ffmpeg | {ours.median:.2f} | "
+            f"{ours.median / bare.median:.2f}× bare | {bare.median:.2f} (bare) | – | – | "
+            f"{ours.peak_rss / 2**20:.0f} | – | – |"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def write_results(path: Path, rows: list[str], cores: int) -> None:
+    ffmpeg_version = subprocess.run(
+        ["ffmpeg", "-version"], capture_output=True, text=True
+    ).stdout.split("\n")[0]
+    header = [
+        "# snapcli benchmark results",
+        "",
+        f"Written by `python bench/run.py` on {time.strftime('%Y-%m-%d')}: {cores} cores, {ffmpeg_version}.",
+        "Times are medians of the repeats, in seconds, interleaved with the baselines in the same run.",
+        "`vs naive` is snapcli's time over the naive loop's (lower is better); `vs floor` is over the",
+        "decode floor (the least decoding exact frames need, at this file's measured decode speed,",
+        "plus one process start per run, spread over the cores). Memory is the peak RSS of the whole",
+        "process tree. `exact` checks every picture's frame number against SPEC §4.",
+        "",
+        "| case | snapcli s | vs naive | naive loop s (exact) | decode floor s | vs floor | peak MB | exact | peers |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    path.write_text("\n".join(header + rows) + "\n")
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
