@@ -328,9 +328,16 @@ def measure_decode_speed(video: BenchVideo) -> float:
     return (time.monotonic() - started - PROCESS_START) / video.frames
 
 
+def one_frame_ms(video: BenchVideo) -> int:
+    """A time mid-way through a GOP in the middle of the video (not on a keyframe, where a bare
+    grab decodes next to nothing)."""
+    gop_ms = video.gop * 1000 // video.fps
+    return (video.seconds * 500 // gop_ms) * gop_ms + gop_ms // 2 + OFFSET_MS
+
+
 def bare_one_frame(video: BenchVideo, out: Path, timing: Timing) -> None:
-    timed(["ffmpeg", "-v", "error", "-y", "-ss", f"{video.seconds / 2:.3f}", "-i", str(video.path),
-           "-frames:v", "1", str(out / "bare.jpg")], timing)  # fmt: skip
+    timed(["ffmpeg", "-v", "error", "-y", "-ss", f"{one_frame_ms(video) / 1000:.3f}", "-i",
+           str(video.path), "-frames:v", "1", str(out / "bare.jpg")], timing)  # fmt: skip
 
 
 # ---- the run -----------------------------------------------------------------------------------
@@ -346,6 +353,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--batch", action="store_true", help="also measure batch throughput, -j 1 vs 2"
+    )
     args = parser.parse_args()
     if args.quick:
         args.videos, args.counts, args.repeat = ["quick"], [1, 10, 100], 1
@@ -370,6 +380,9 @@ def main() -> None:
             print(rows[-1], file=sys.stderr)
         rows.append(run_one_frame_overhead(video, args.repeat))
         print(rows[-1], file=sys.stderr)
+    if args.batch:
+        rows += batch_throughput(args.repeat)
+        print("\n".join(rows[-2:]), file=sys.stderr)
     write_results(args.output, rows, cores)
 
 
@@ -422,12 +435,36 @@ def run_one_frame_overhead(video: BenchVideo, repeat: int) -> str:
         for _ in range(repeat + 2):
             bare_one_frame(video, work, bare)
             timed([sys.executable, "-m", "snapcli", "grab", str(video.path), "-q", "-o", str(work),
-                   "--at", str(video.seconds * 500)], ours)  # fmt: skip
+                   "--at", str(one_frame_ms(video))], ours)  # fmt: skip
         return (
             f"| {video.name} one frame, whole command vs bare ffmpeg | {ours.median:.2f} | "
             f"{ours.median / bare.median:.2f}× bare | {bare.median:.2f} (bare) | – | – | "
             f"{ours.peak_rss / 2**20:.0f} | – | – |"
         )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def batch_throughput(repeat: int) -> list[str]:
+    """Videos a minute for `snapcli batch -j 1` and `-j 2` on a folder of 12 short videos."""
+    video = ALL_VIDEOS["quick"]
+    generate(video)
+    work = Path(tempfile.mkdtemp(prefix="snapcli-bench-"))
+    try:
+        for n in range(12):
+            shutil.copy(video.path, work / f"clip{n:02d}.mp4")
+        rows = []
+        timings = {jobs: Timing() for jobs in (1, 2)}
+        for _ in range(repeat):
+            for jobs, timing in timings.items():
+                timed([sys.executable, "-m", "snapcli", "batch", str(work), "-q", "--force", "-j", str(jobs),
+                       "-o", str(work / "out"), "--interval", "0", "--count", "10"], timing)  # fmt: skip
+        for jobs, timing in timings.items():
+            rows.append(
+                f"| batch of 12 × 30 s 360p, 10 snapshots each, -j {jobs} | {timing.median:.2f} | "
+                f"{12 * 60 / timing.median:.0f} videos/min | – | – | – | {timing.peak_rss / 2**20:.0f} | – | – |"
+            )
+        return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -162,7 +162,6 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run.",
         ),
         click.option("--quality", metavar="1-100", help="JPEG quality (default 90)."),
-        click.option("--json", "as_json", is_flag=True, help="Print the event as JSON on stdout."),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
     ]
     for option in reversed(options):
@@ -170,11 +169,17 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print the SnapshotComplete event as JSON on stdout."
+)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("video", required=False)
 @request_options
 @sprite_options
 @output_options
+@JSON_OPTION
 @click.pass_context
 def grab(ctx: click.Context, /, **flags: Any) -> int:
     """Take snapshots of VIDEO: the exact frames a player shows at the requested times.
@@ -205,6 +210,7 @@ SPRITE_DEFAULT_CELL_WIDTH = "160"
 @request_options
 @sprite_options
 @output_options
+@JSON_OPTION
 @click.pass_context
 def sprite(ctx: click.Context, /, **flags: Any) -> int:
     """Make a player-ready thumbnail track for VIDEO: sprite sheets and thumbnails.vtt.
@@ -231,26 +237,39 @@ def sprite(ctx: click.Context, /, **flags: Any) -> int:
     return _grab(ctx, flags)
 
 
-def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
-    """What grab and sprite share: read the request, run the job, report."""
-    from .errors import InvalidParameter
-    from .job import DEFAULT_QUALITY, OutputOptions, run_job
+def _output_options(flags: dict[str, Any]) -> Any:
+    """OutputOptions from the flags (taking them out of `flags`)."""
+    from .job import DEFAULT_QUALITY, OutputOptions
     from .request import whole_number
 
-    as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
-    output_dir = flags.pop("output_dir")
     quality = flags.pop("quality")
-    options = OutputOptions(
+    return OutputOptions(
         quality=DEFAULT_QUALITY if quality is None else whole_number("--quality", quality, 1, 100),
         vtt=flags.pop("vtt"),
         vtt_base_url=flags.pop("vtt_base_url"),
         retina=flags.pop("retina"),
     )
+
+
+def _checked(request: Any, options: Any) -> None:
+    from .errors import InvalidParameter
+
+    if options.retina and request.sprite is None:
+        raise InvalidParameter("--retina makes a second set of sprite sheets: ask for sprites too.")
+
+
+def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
+    """What grab and sprite share: read the request, run the job, report."""
+    from .errors import InvalidParameter
+    from .job import run_job
+
+    as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
+    output_dir = flags.pop("output_dir")
+    options = _output_options(flags)
     request, video_id = _read_request(flags)
     if video_id is None:
         raise InvalidParameter("no video given: name VIDEO or give VideoId in --request.")
-    if options.retina and request.sprite is None:
-        raise InvalidParameter("--retina makes a second set of sprite sheets: ask for sprites too.")
+    _checked(request, options)
     progress = _ProgressBar(enabled=not (quiet or as_json))
     started = time.monotonic()
     try:
@@ -277,6 +296,109 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
 
         print_job_summary(event, time.monotonic() - started)
     return ExitStatus.SUCCESS
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-r", "--recursive", is_flag=True, help="Look in subfolders too.")
+@click.option("--include", multiple=True, metavar="GLOB", help="Only videos matching (repeat).")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Leave out videos matching (repeat)."
+)
+@click.option(
+    "--ext",
+    "extensions",
+    metavar="EXT[,EXT…]",
+    help="Which files in folders are videos (default: mp4,m4v,mov,mkv,webm,avi,ts,m2ts,mts,"
+    "mpg,mpeg,flv,wmv,3gp,ogv,mxf).",
+)
+@click.option("-j", "--jobs", metavar="N", help="Videos at once (default: one per core).")
+@click.option("--force", is_flag=True, help="Redo videos that already have a finished result.")
+@click.option("--jsonl", is_flag=True, help="Print one event per line on stdout as jobs end.")
+@click.option("--dry-run", is_flag=True, help="List what would run, and run nothing.")
+@request_options
+@sprite_options
+@output_options
+@click.pass_context
+def batch(ctx: click.Context, /, **flags: Any) -> int:
+    """Take snapshots of many videos: files and folders (PATH...), one job per video.
+
+    Results mirror the input tree: DIR/<folder relative to PATH>/<stem>/ (two videos of one
+    folder with the same stem get DIR/…/<file name>/). Every request option of grab applies to
+    every video. A video whose finished result was made for the same request from the same input
+    (size and modification time) is skipped, so an interrupted batch resumes where it stopped;
+    --force redoes it. A bad file fails alone; the exit status is 3 when any failed.
+
+    \b
+    Examples:
+      snapcli batch videos/ -r --interval 0 --count 12 -o thumbs
+      snapcli batch videos/ -r --include '*.mp4' --exclude 'raw/*' --cell-width 160 --vtt
+      snapcli batch a.mp4 b.mkv --at 1000 --jsonl | jq -c '{VideoId, Status}'
+      snapcli batch videos/ -r --dry-run
+    """
+    from .batch import VIDEO_EXTENSIONS, find_videos, finished_result, run_batch
+    from .request import whole_number
+
+    paths, output_dir = flags.pop("paths"), flags.pop("output_dir")
+    quiet, as_jsonl, dry_run = flags.pop("quiet"), flags.pop("jsonl"), flags.pop("dry_run")
+    jobs = flags.pop("jobs")
+    jobs = None if jobs is None else whole_number("--jobs", jobs, 1, 256)
+    force = flags.pop("force")
+    extensions = flags.pop("extensions")
+    extensions = (
+        tuple(f".{e.strip().lstrip('.').lower()}" for e in extensions.split(",") if e.strip())
+        if extensions
+        else VIDEO_EXTENSIONS
+    )
+    found = find_videos(
+        paths,
+        output_dir,
+        recursive=flags.pop("recursive"),
+        include=flags.pop("include"),
+        exclude=flags.pop("exclude"),
+        extensions=extensions,
+    )
+    options = _output_options(flags)
+    request, video_id = _read_request(flags)
+    if video_id is not None:
+        _warn("the request's VideoId is ignored: a batch takes its videos from PATH.")
+    _checked(request, options)
+    items = list(found)  # names only: nothing is probed before the first job starts
+    if dry_run:
+        for item in items:
+            done = not force and finished_result(item, request, options) is not None
+            click.echo(f"{'skip' if done else 'run '}  {item.video}  →  {item.result}")
+        return ExitStatus.SUCCESS
+
+    from .render import BatchProgress, print_batch_summary
+
+    display = BatchProgress(len(items), enabled=not (quiet or as_jsonl) and sys.stderr.isatty())
+
+    def done(outcome: Any) -> None:
+        display.finished(outcome)
+        if as_jsonl:
+            event = dict(outcome.event or {})
+            if outcome.status == "skipped":
+                event["Skipped"] = True
+            click.echo(json.dumps(event, ensure_ascii=False))
+            sys.stdout.flush()
+
+    with display:
+        summary = run_batch(
+            items,
+            request,
+            options,
+            jobs=jobs,
+            force=force,
+            ffmpeg=ctx.obj["ffmpeg"],
+            on_start=display.started,
+            on_done=done,
+        )
+    if not quiet:
+        print_batch_summary(summary, to_stderr=as_jsonl)
+    if summary.interrupted:
+        raise KeyboardInterrupt
+    return ExitStatus.BATCH_PARTIAL if summary.failed else ExitStatus.SUCCESS
 
 
 @cli.command(context_settings=CONTEXT)
@@ -315,7 +437,7 @@ def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None]:
         sprite_fields,
     )
 
-    video_id = flags.pop("video")
+    video_id = flags.pop("video", None)
     request_file = flags.pop("request_file")
     from_file: dict[str, Any] = {}
     if request_file is not None:

@@ -66,6 +66,14 @@ class InternalError(SnapcliError):
     http_status = 500
 
 
+class Interrupted(SnapcliError):
+    """The job was stopped from outside (Ctrl-C in a batch)."""
+
+    code = "Interrupted"
+    http_status = 499
+    exit_status = ExitStatus.INTERRUPTED
+
+
 class FFmpegUnavailable(SnapcliError):
     """ffmpeg or ffprobe is missing or unusable: not an API code, a local one (exit 4)."""
 

@@ -52,11 +52,16 @@ def extract(
     *,
     ffmpeg: str | None = None,
     workers: int = 1,
+    decoder_threads: int | None = None,
 ) -> None:
-    """Decode every run of the plan, in parallel, and hand each target frame to sink once."""
+    """Decode every run of the plan, `workers` at once, and hand each target frame to sink once.
+
+    Each ffmpeg decodes with `decoder_threads` threads; by default its own choice when it runs
+    alone, and one when several share the cores."""
     binary = runner.find_tool("ffmpeg", ffmpeg)
     parallel = min(workers, len(plan.runs))
-    extractor = _RunExtractor(video, plan.keyframes_only, geometry, sink, binary, parallel > 1)
+    threads = decoder_threads or (1 if parallel > 1 else None)
+    extractor = _RunExtractor(video, plan.keyframes_only, geometry, sink, binary, threads)
     if parallel <= 1:
         for run in plan.runs:
             extractor.extract(run)
@@ -81,14 +86,14 @@ class _RunExtractor:
         geometry: FrameGeometry,
         sink: FrameSink,
         binary: str,
-        single_threaded: bool,
+        threads: int | None,
     ) -> None:
         self.video = video
         self.keyframes_only = keyframes_only
         self.geometry = geometry
         self.sink = sink
         self.binary = binary
-        self.single_threaded = single_threaded
+        self.threads = threads
         timeline = video.timeline
         gap = Fraction(timeline.min_frame_gap()) * timeline.time_base * MICROSECONDS
         self.tolerance = max(1, min(500, int(gap / 3)))
@@ -179,8 +184,8 @@ class _RunExtractor:
                 input_options["ss"] = f"{ceil(start * MICROSECONDS) / MICROSECONDS:.6f}"
         if self.keyframes_only:
             input_options.update(skip_frame="nokey", discard="nokey")
-        if self.single_threaded:
-            input_options["threads"] = 1
+        if self.threads:
+            input_options["threads"] = self.threads
         picks = "+".join(
             f"between(pts,{w.micros - w.tolerance},{w.micros + w.tolerance})" for w in windows
         )

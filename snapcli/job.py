@@ -55,6 +55,29 @@ class OutputOptions:
     retina: bool = False  # a second set of sheets (and VTT) at twice the cell size
 
 
+def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str, object]:
+    """What made a result: the request in the API's spelling and the output options. A batch
+    compares it to decide whether a finished result can be kept."""
+    return {
+        **request.to_api(),
+        "Output": {
+            "Quality": options.quality,
+            "Vtt": options.vtt,
+            "VttBaseUrl": options.vtt_base_url,
+            "Retina": options.retina,
+        },
+    }
+
+
+def input_fingerprint(video: str) -> dict[str, int] | None:
+    """Size and modification time of a local input (None for a URL)."""
+    try:
+        stat = os.stat(video)
+    except OSError:
+        return None
+    return {"Size": stat.st_size, "ModifiedTime": stat.st_mtime_ns}
+
+
 def available_cores() -> int:
     try:
         return max(len(os.sched_getaffinity(0)), 1)
@@ -78,18 +101,31 @@ def run_job(
     progress: Progress | None = None,
     ffmpeg: str | None = None,
     workers: int | None = None,
+    name: str | None = None,
+    decoder_threads: int | None = None,
 ) -> SnapshotComplete:
-    """Take the request's snapshots of one video into ``output_dir/<stem>/``.
+    """Take the request's snapshots of one video into ``output_dir/<name>/`` (name: the video's
+    stem by default).
 
-    Returns the success event; a failure raises the SnapcliError, with its fail event attached as
-    ``error.event``. Nothing is left half-written either way.
+    `workers` ffmpeg processes run at once (default: one per core), each with `decoder_threads`
+    threads (default: ffmpeg's choice, or 1 when several run). Returns the success event; a
+    failure raises the SnapcliError, with its fail event attached as ``error.event``. Nothing is
+    left half-written either way.
     """
     video_id = os.fspath(video)
     identity = JobIdentity.new()
     try:
-        info = probe(video_id, ffmpeg, near_ms=_probe_windows(request))
+        intra = request.frame_type == "intra"
+        info = probe(video_id, ffmpeg, near_ms=_probe_windows(request), keyframes=intra)
         job = _Job(info, request, options)
-        event = job.run(identity, output_dir, progress, ffmpeg, workers or available_cores())
+        event = job.run(
+            identity,
+            Path(output_dir) / (name or output_name(video_id)),
+            progress,
+            ffmpeg,
+            workers or available_cores(),
+            decoder_threads,
+        )
     except SnapcliError as error:
         extend = request.user_data.extend if request.user_data else None
         error.event = _announced(request, failure_event(identity, video_id, error, extend))
@@ -104,9 +140,7 @@ def _probe_windows(request: SnapshotRequest) -> list[int] | None:
     """The times to read the frame timeline around, when a few exact frames are asked for at
     times known up front; None reads the whole timeline."""
     times = early_times(request)
-    if request.frame_type != "normal" or times is None or len(times) > MAX_PROBE_WINDOWS:
-        return None
-    return times
+    return None if times is None or len(times) > MAX_PROBE_WINDOWS else times
 
 
 def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotComplete:
@@ -155,10 +189,11 @@ class _Job:
     def run(
         self,
         identity: JobIdentity,
-        output_dir: str | os.PathLike[str],
+        result: Path,
         progress: Progress | None,
         ffmpeg: str | None,
         workers: int,
+        decoder_threads: int | None,
     ) -> SnapshotComplete:
         info = self.info
         shots_of_frame: dict[int, list[Shot]] = defaultdict(list)
@@ -174,7 +209,7 @@ class _Job:
         geometry = FrameGeometry.for_output(self.frame_size, info.rotation)
         quality = self.options.quality
         total = len(self.shots)
-        with StagedOutput(output_dir, output_name(info.source)) as staged:
+        with StagedOutput(result.parent, result.name) as staged:
             color = background_rgb(self.request.sprite.color) if self.request.sprite else (0, 0, 0)
             sheets = [
                 SheetWriter(layout, total, color, staged.write_bytes, quality, scale)
@@ -202,7 +237,15 @@ class _Job:
 
             if progress:
                 progress(0, total)
-            extract(info, plan, geometry, take_frame, ffmpeg=ffmpeg, workers=workers)
+            extract(
+                info,
+                plan,
+                geometry,
+                take_frame,
+                ffmpeg=ffmpeg,
+                workers=workers,
+                decoder_threads=decoder_threads,
+            )
             if done != total:
                 raise InternalError(f"{done} of {total} snapshots were made.")
             records = {writer.scale: writer.finished_records() for writer in sheets}
@@ -218,6 +261,8 @@ class _Job:
                 retina_sprites=records.get(RETINA_SCALE, []),
                 vtt_files=vtt_files,
             )
+            event["Request"] = request_record(self.request, self.options)
+            event["Input"] = input_fingerprint(info.source)
             staged.write_json("snapshots.json", event)
             staged.commit()
         return event

@@ -113,6 +113,7 @@ def input_url(video: str | os.PathLike[str]) -> str:
 
 
 WINDOW_AFTER_S = 1.0  # a window reads this far past its time (B-frame reordering, the next frame)
+KEYFRAME_WINDOW_AFTER_S = 20.0  # in intra mode, far enough to meet the next keyframe of most GOPs
 REORDER_MARGIN_S = 0.25  # the end of a window whose frames may be decoded after it stops
 # Containers that seek exactly and state the stream's exact duration: windows settle there, so
 # they are worth trying (elsewhere they would mostly end in a second, full read).
@@ -123,31 +124,37 @@ def probe(
     video: str | os.PathLike[str],
     ffmpeg: str | None = None,
     near_ms: Sequence[int] | None = None,
+    keyframes: bool = False,
 ) -> VideoInfo:
     """Probe a video: container, first video stream, and the presentation timeline of its frames.
 
     With `near_ms`, the frame timeline is read only around those times (ms from the start), plus
     the start and the end of the file: on a long file this is much cheaper than reading every
     packet. Where the windows do not certainly settle a time (a seek landed elsewhere, a
-    container without exact durations), the whole file is read after all.
+    container without exact durations), the whole file is read after all. With `keyframes`, the
+    windows must settle the nearest keyframe of each time instead (intra mode), so they reach
+    further.
     """
     source = os.fspath(video)
     url = input_url(source)
     ffprobe = runner.find_tool("ffprobe", ffmpeg)
     if near_ms and Path(source).suffix.lower() in WINDOWED_CONTAINERS:
-        info = _probe(source, url, ffprobe, sorted(set(near_ms)))
+        info = _probe(source, url, ffprobe, sorted(set(near_ms)), keyframes)
         if info is not None:
             return info
-    info = _probe(source, url, ffprobe, None)
+    info = _probe(source, url, ffprobe, None, keyframes)
     assert info is not None
     return info
 
 
-def _probe(source: str, url: str, ffprobe: str, near_ms: list[int] | None) -> VideoInfo | None:
+def _probe(
+    source: str, url: str, ffprobe: str, near_ms: list[int] | None, keyframes: bool
+) -> VideoInfo | None:
     """One ffprobe run; None when a windowed read does not settle every time asked about."""
     windows = []
     if near_ms is not None:
-        spans = [f"{t / 1000:.3f}%{t / 1000 + WINDOW_AFTER_S:.3f}" for t in near_ms]
+        after = KEYFRAME_WINDOW_AFTER_S if keyframes else WINDOW_AFTER_S
+        spans = [f"{t / 1000:.3f}%{t / 1000 + after:.3f}" for t in near_ms]
         windows = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%"])]
     report = _ffprobe_json(
         [
@@ -171,7 +178,7 @@ def _probe(source: str, url: str, ffprobe: str, near_ms: list[int] | None) -> Vi
         if not timed or "dts" not in packets[0]:
             return None
         timeline = _windowed_timeline(packets, time_base, fallback_duration)
-        if timeline is None or not _settles(timeline, near_ms, stream):
+        if timeline is None or not _settles(timeline, near_ms, stream, keyframes):
             return None
     else:
         if timed:
@@ -227,9 +234,11 @@ def _windowed_timeline(
     return FrameTimeline.from_windows(windows, time_base, margin, fallback_duration)
 
 
-def _settles(timeline: FrameTimeline, near_ms: list[int], stream: dict[str, Any]) -> bool:
-    """Every time before the end is settled, and the end is the stream's own (the last window
-    reached the end of the file)."""
+def _settles(
+    timeline: FrameTimeline, near_ms: list[int], stream: dict[str, Any], keyframes: bool
+) -> bool:
+    """Every time before the end is settled (its frame, or its nearest keyframe), and the end is
+    the stream's own (the last window reached the end of the file)."""
     try:
         stated = Fraction(str(stream["duration"])) * 1000
     except (KeyError, ValueError):
@@ -237,7 +246,8 @@ def _settles(timeline: FrameTimeline, near_ms: list[int], stream: dict[str, Any]
     frame_ms = Fraction(timeline.min_frame_gap()) * timeline.time_base * 1000
     if abs(stated - timeline.duration_ms) > 2 * frame_ms:
         return False
-    return all(timeline.knows_time(t) for t in near_ms if t < timeline.duration_ms)
+    settled = timeline.knows_keyframe_near if keyframes else timeline.knows_time
+    return all(settled(t) for t in near_ms if t < timeline.duration_ms)
 
 
 def _ffprobe_json(args: list[str], source: str) -> dict[str, Any]:

@@ -59,3 +59,74 @@ def print_probe(info: dict[str, Any]) -> None:
             value = f"{_clock(value)} ({value} ms)"
         table.add_row(key, "–" if value is None else str(value))
     Console().print(table)
+
+
+class BatchProgress:
+    """One overall bar (videos done of all, ETA) and a line for each video being worked on."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.total = total
+        self._progress: Any = None
+        self._overall: Any = None
+        self._running: dict[Any, Any] = {}
+
+    def __enter__(self) -> BatchProgress:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._overall = self._progress.add_task("videos", total=self.total)
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def started(self, item: Any) -> None:
+        if self._progress is not None:
+            self._running[item] = self._progress.add_task(f"  {item.video}", total=None)
+
+    def finished(self, outcome: Any) -> None:
+        if self._progress is None:
+            return
+        task = self._running.pop(outcome.item, None)
+        if task is not None:
+            self._progress.remove_task(task)
+        self._progress.advance(self._overall)
+
+
+def print_batch_summary(summary: Any, to_stderr: bool = False) -> None:
+    console = Console(stderr=to_stderr)
+    state = "[yellow]interrupted[/]" if summary.interrupted else "done"
+    console.print(
+        f"{state}: [green]{summary.succeeded} made[/], {summary.skipped} already done, "
+        f"[{'red' if summary.failed else 'green'}]{len(summary.failed)} failed[/] "
+        f"in {summary.seconds:.1f} s",
+        highlight=False,
+    )
+    if summary.failed:
+        table = Table(box=None, pad_edge=False, header_style="dim")
+        table.add_column("failed video")
+        table.add_column("code", no_wrap=True)
+        table.add_column("why")
+        for outcome in summary.failed:
+            code, message = outcome.error or ("InternalError", "")
+            table.add_row(str(outcome.item.video), code, message)
+        console.print(table)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from .errors import FFmpegUnavailable, SnapshotTimeOut
+from .errors import FFmpegUnavailable, Interrupted, SnapshotTimeOut
 
 Tool = Literal["ffmpeg", "ffprobe"]
 
@@ -67,6 +67,7 @@ def stall_timeout() -> float:
 
 _live: set[ToolProcess] = set()
 _live_lock = threading.Lock()
+_stopping = threading.Event()
 
 
 def kill_all() -> None:
@@ -75,6 +76,16 @@ def kill_all() -> None:
         processes = list(_live)
     for process in processes:
         process.kill()
+
+
+def stop_all() -> None:
+    """Stop for good: kill every child and refuse to start new ones (an interrupted batch)."""
+    _stopping.set()
+    kill_all()
+
+
+def stopping() -> bool:
+    return _stopping.is_set()
 
 
 class ToolProcess:
@@ -92,6 +103,8 @@ class ToolProcess:
         self._timeout = stall_timeout() if timeout is None else timeout
         self._stderr_tail: list[str] = []
         self._last_activity = time.monotonic()
+        if _stopping.is_set():
+            raise Interrupted("interrupted.")
         try:
             self._process = subprocess.Popen(
                 self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE

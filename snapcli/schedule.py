@@ -43,7 +43,9 @@ def early_times(request: SnapshotRequest) -> list[int] | None:
     times, or Count with a non-zero Interval); None when they do (even spread, to the end)."""
     if request.offset_times:
         return list(request.offset_times)
-    if request.interval == 0 or (request.interval is not None and request.count is None):
+    if request.interval == 0:
+        return [request.offset_time] if (request.count or 1) == 1 else None
+    if request.interval is not None and request.count is None:
         return None
     step_ms = (request.interval or DEFAULT_COUNT_INTERVAL_S) * 1000
     return [request.offset_time + k * step_ms for k in range(request.count or 1)]

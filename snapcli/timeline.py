@@ -83,6 +83,22 @@ class FrameTimeline:
         limit = self.origin + floor((time_ms + HALF_MS) / 1000 / self.time_base)
         return any(first <= limit < last for first, last in self.known)
 
+    def knows_keyframe_near(self, time_ms: int) -> bool:
+        """Whether the nearest keyframe is certain: a known stretch holds the moment and a
+        keyframe after it (or reaches the end of the stream)."""
+        if self.known is None:
+            return True
+        target = self.origin + Fraction(time_ms, 1000) / self.time_base
+        following = self.next_keyframe(floor(target))
+        last_known = self.known[-1]
+        for first, last in self.known:
+            if first <= target:
+                if following is not None and following <= last:
+                    return True
+                if (first, last) == last_known and target < last:
+                    return True
+        return False
+
     def contiguous(self, start: int, end: int) -> bool:
         """Whether every frame between two known pts is known (decoding through is priced right)."""
         if self.known is None:

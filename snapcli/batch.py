@@ -1,0 +1,257 @@
+"""Many videos, one request: find them, run a bounded pool of jobs, resume, never lose work.
+
+Each video is an ordinary job (job.run_job) into ``DIR/<folder relative to its PATH>/<stem>/``, so
+a batch's outputs are exactly what `grab` would make. A job whose finished result was made for the
+same request from the same input (size and modification time) is skipped. A bad file fails alone.
+An interrupted batch starts no new ffmpeg, kills the running ones, removes their partial outputs
+(each job's staging folder) and keeps every finished result.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from . import runner
+from .errors import InvalidParameter, SnapcliError
+from .event import SnapshotComplete
+from .job import OutputOptions, available_cores, input_fingerprint, request_record, run_job
+from .request import SnapshotRequest
+
+VIDEO_EXTENSIONS = (
+    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".mts", ".mpg", ".mpeg",
+    ".flv", ".wmv", ".3gp", ".ogv", ".mxf",
+)  # fmt: skip
+EVENT_FILE = "snapshots.json"
+
+Status = Literal["success", "skipped", "fail", "interrupted"]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One video of a batch and where its result goes: ``output_dir / name``."""
+
+    video: Path
+    output_dir: Path
+    name: str
+
+    @property
+    def result(self) -> Path:
+        return self.output_dir / self.name
+
+
+@dataclass
+class BatchOutcome:
+    item: BatchItem
+    status: Status
+    event: dict[str, Any] | None = None
+    seconds: float = 0.0
+
+    @property
+    def error(self) -> tuple[str, str] | None:
+        if self.status != "fail" or not self.event:
+            return None
+        return self.event.get("ErrorCode", "InternalError"), self.event.get("ErrorMessage", "")
+
+
+@dataclass
+class BatchSummary:
+    succeeded: int = 0
+    skipped: int = 0
+    failed: list[BatchOutcome] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.skipped + len(self.failed)
+
+
+def find_videos(
+    paths: Sequence[str | os.PathLike[str]],
+    output_root: str | os.PathLike[str],
+    *,
+    recursive: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    extensions: Sequence[str] = VIDEO_EXTENSIONS,
+) -> Iterator[BatchItem]:
+    """The videos under `paths`, in a stable order, each with its output place.
+
+    A folder contributes the files with a video extension (`recursive`: in its subfolders too),
+    mirrored under `output_root`; a file named directly lands at the top of `output_root`.
+    `include`/`exclude` are globs matched against the path relative to its PATH and against the
+    file name. Two videos of one folder with the same stem (a.mp4, a.mkv) get folders named after
+    their whole file names, so neither overwrites the other.
+    """
+    root = Path(output_root)
+    wanted = tuple(ext.lower() for ext in extensions)
+    claimed: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise InvalidParameter(f"{given} does not exist.")
+        if path.is_dir():
+            for video in _walk(path, recursive, wanted, root):
+                relative = video.relative_to(path)
+                if _selected(relative, include, exclude):
+                    yield _placed(video, root / relative.parent, wanted, claimed)
+        elif _selected(Path(path.name), include, exclude):
+            yield _placed(path, root, wanted, claimed)
+
+
+def _walk(
+    folder: Path, recursive: bool, extensions: tuple[str, ...], output_root: Path
+) -> Iterator[Path]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return
+    skip = output_root.resolve()
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue  # hidden files, and snapcli's own staging folders
+        if entry.is_dir(follow_symlinks=False):
+            if recursive and Path(entry.path).resolve() != skip:
+                yield from _walk(Path(entry.path), recursive, extensions, output_root)
+        elif entry.is_file() and Path(entry.name).suffix.lower() in extensions:
+            yield Path(entry.path)
+
+
+def _selected(relative: Path, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    def matches(pattern: str) -> bool:
+        return fnmatch.fnmatch(str(relative), pattern) or fnmatch.fnmatch(relative.name, pattern)
+
+    if include and not any(matches(p) for p in include):
+        return False
+    return not any(matches(p) for p in exclude)
+
+
+def _placed(
+    video: Path, output_dir: Path, extensions: tuple[str, ...], claimed: set[Path]
+) -> BatchItem:
+    siblings = [
+        other
+        for other in video.parent.glob(f"{_glob_escape(video.stem)}.*")
+        if other != video and other.suffix.lower() in extensions and other.stem == video.stem
+    ]
+    name = video.name if siblings else video.stem
+    place, counter = output_dir / name, 2
+    while place in claimed:  # the same name from different folders given as files
+        place, counter = output_dir / f"{name}-{counter}", counter + 1
+    claimed.add(place)
+    return BatchItem(video=video, output_dir=output_dir, name=place.name)
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in text)
+
+
+def finished_result(
+    item: BatchItem, request: SnapshotRequest, options: OutputOptions
+) -> dict[str, Any] | None:
+    """The event of a finished result made for this request from this very input, if there is one."""
+    try:
+        event = json.loads((item.result / EVENT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    fingerprint = input_fingerprint(str(item.video))
+    if (
+        isinstance(event, dict)
+        and event.get("Status") == "success"
+        and event.get("Request") == request_record(request, options)
+        and event.get("Input") == fingerprint
+    ):
+        return event
+    return None
+
+
+def run_batch(
+    items: Iterable[BatchItem],
+    request: SnapshotRequest,
+    options: OutputOptions,
+    *,
+    jobs: int | None = None,
+    force: bool = False,
+    ffmpeg: str | None = None,
+    on_start: Callable[[BatchItem], None] | None = None,
+    on_done: Callable[[BatchOutcome], None] | None = None,
+) -> BatchSummary:
+    """Run one job per item, `jobs` at a time; report each outcome as it ends.
+
+    On KeyboardInterrupt no new job starts, running ffmpeg children are killed, their partial
+    outputs removed, and the summary comes back with `interrupted` set.
+    """
+    cores = available_cores()
+    jobs = max(1, jobs or cores)
+    workers_per_job = max(1, cores // jobs)
+    summary = BatchSummary()
+    started = time.monotonic()
+
+    def record(outcome: BatchOutcome) -> None:
+        if outcome.status == "success":
+            summary.succeeded += 1
+        elif outcome.status == "skipped":
+            summary.skipped += 1
+        elif outcome.status == "fail":
+            summary.failed.append(outcome)
+        if on_done and outcome.status != "interrupted":
+            on_done(outcome)
+
+    def one(item: BatchItem) -> BatchOutcome:
+        if on_start:
+            on_start(item)
+        began = time.monotonic()
+        try:
+            event = run_job(
+                item.video,
+                request,
+                item.output_dir,
+                options,
+                ffmpeg=ffmpeg,
+                workers=workers_per_job,
+                name=item.name,
+                decoder_threads=1 if jobs > 1 else None,
+            )
+            return BatchOutcome(item, "success", event, time.monotonic() - began)
+        except SnapcliError as error:
+            if runner.stopping():
+                return BatchOutcome(item, "interrupted")
+            return BatchOutcome(item, "fail", error.event, time.monotonic() - began)
+
+    pending: set[Future[BatchOutcome]] = set()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        for item in items:
+            done_event = None if force else finished_result(item, request, options)
+            if done_event is not None:
+                record(BatchOutcome(item, "skipped", SnapshotComplete(done_event)))
+                continue
+            while len(pending) >= jobs:  # bounded: thousands of items never queue up at once
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    record(future.result())
+            pending.add(pool.submit(one, item))
+        for future in pending:
+            record(future.result())
+        pending = set()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        runner.stop_all()
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:
+            if future.done() and not future.cancelled():
+                record(future.result())
+    finally:
+        pool.shutdown(wait=True)
+        summary.seconds = time.monotonic() - started
+    return summary
