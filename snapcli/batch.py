@@ -157,7 +157,7 @@ def _glob_escape(text: str) -> str:
 def finished_result(
     item: BatchItem, request: SnapshotRequest, options: OutputOptions
 ) -> dict[str, Any] | None:
-    """The event of a finished result made for this request from this very input, if there is one."""
+    """The event of a finished result made for this request from this input, if there is one."""
     try:
         event = json.loads((item.result / EVENT_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
