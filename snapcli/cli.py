@@ -366,15 +366,15 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
     items = list(found)  # names only: nothing is probed before the first job starts
     if dry_run:
         for item in items:
-            done = not force and finished_result(item, request, options) is not None
-            click.echo(f"{'skip' if done else 'run '}  {item.video}  →  {item.result}")
+            finished = not force and finished_result(item, request, options) is not None
+            click.echo(f"{'skip' if finished else 'run '}  {item.video}  →  {item.result}")
         return ExitStatus.SUCCESS
 
     from .render import BatchProgress, print_batch_summary
 
     display = BatchProgress(len(items), enabled=not (quiet or as_jsonl) and sys.stderr.isatty())
 
-    def done(outcome: Any) -> None:
+    def report(outcome: Any) -> None:
         display.finished(outcome)
         if as_jsonl:
             event = dict(outcome.event or {})
@@ -392,7 +392,7 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
             force=force,
             ffmpeg=ctx.obj["ffmpeg"],
             on_start=display.started,
-            on_done=done,
+            on_done=report,
         )
     if not quiet:
         print_batch_summary(summary, to_stderr=as_jsonl)
