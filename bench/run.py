@@ -260,7 +260,9 @@ def peer_commands(case: Case, out: Path) -> dict[str, tuple[list[list[str]], str
             "n/a (own times)",
         )  # fmt: skip
     thumbnails = Path(PEERS_BIN) / "thumbnails"
-    if thumbnails.exists() and case.interval > 0 and case.sprites:
+    covers_video = case.interval * case.count * 1000 >= case.video.seconds * 1000
+    if thumbnails.exists() and case.interval > 0 and case.sprites and covers_video:
+        # thumbnails cannot stop at a count: only comparable when the schedule spans the video
         peers["thumbnails"] = (
             [
                 [

@@ -4,9 +4,10 @@ Each run is one ffmpeg process: seek to the run's keyframe (input -ss, -noaccura
 decoding starts at the keyframe and timestamps stay the stream's own), then a filter chain
 ``settb=AVTB, select=<first frame, targets, trailer>, showinfo, scale, turn, rgb24`` writing raw
 frames to a pipe. showinfo reports each kept frame's pts on stderr, so every frame is matched to
-its target by its real timestamp; the seek is never trusted. The first decoded frame is always
-kept as a witness: if it comes after the run's first target the seek overshot (MPEG-TS and other
-formats seek inexactly), and the run starts again from an earlier keyframe.
+its target by its real timestamp; the seek is never trusted. Targets missing after a run mean
+the seek landed late, and the run starts again from an earlier keyframe. Where seeks often land
+late (MPEG-TS and other containers without an index), the first decoded frame is kept as a
+witness, so that a late seek is seen at once and the run stopped.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ FrameSink = Callable[[int, bytes], None]
 _SHOWINFO = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+)")
 MICROSECONDS = 1_000_000
 MAX_SEEK_RETRIES = 3
+# Demuxers that seek to the keyframe asked for, from an index (MP4/MOV, Matroska/WebM).
+EXACT_SEEKING_FORMATS = ("mov", "mp4", "matroska", "webm")
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ class _RunExtractor:
         self.sink = sink
         self.binary = binary
         self.threads = threads
+        # The first decoded frame is kept as a witness of where a seek landed only where seeks
+        # can land late; elsewhere a late seek still shows, as targets missing after the run.
+        self.witness = not any(name in video.format_name for name in EXACT_SEEKING_FORMATS)
         timeline = video.timeline
         gap = Fraction(timeline.min_frame_gap()) * timeline.time_base * MICROSECONDS
         self.tolerance = max(1, min(500, int(gap / 3)))
@@ -107,16 +113,17 @@ class _RunExtractor:
             for pts in run.targets
         }
         seek = run.seek_pts
-        for _ in range(MAX_SEEK_RETRIES + 1):
-            overshot = self._decode(seek, pending)
-            if not pending:
-                return
-            if not overshot or seek is None:
+        for attempt in range(MAX_SEEK_RETRIES + 2):
+            self._decode(seek, pending)
+            if not pending or seek is None:
                 break
-            earlier = timeline.previous_keyframe(seek)
-            seek = None if earlier is None or earlier == timeline.keyframes[0] else earlier
-        if seek is not None:  # a last try from the very start of the file
-            self._decode(None, pending)
+            # Targets missing: the seek landed after them (a container that seeks inexactly).
+            # Start one keyframe earlier each time, and at last from the very start.
+            seek = timeline.keyframe_before(min(window.pts for window in pending.values()))
+            for _ in range(attempt + 1):
+                seek = timeline.previous_keyframe(seek) if seek is not None else None
+            if attempt == MAX_SEEK_RETRIES or seek == timeline.keyframes[0]:
+                seek = None
         if pending:
             first = min(window.pts for window in pending.values())
             raise ResourceContentBad(
@@ -138,7 +145,7 @@ class _RunExtractor:
         first_target_end = windows[0].micros + windows[0].tolerance
         overshot = False
         with runner.ToolProcess(args, on_stderr_line=on_line) as process:
-            witness = True
+            witness = self.witness
             while pending:
                 frame = process.read(self.frame_bytes)
                 if len(frame) < self.frame_bytes:
@@ -186,6 +193,7 @@ class _RunExtractor:
             input_options.update(skip_frame="nokey", discard="nokey")
         if self.threads:
             input_options["threads"] = self.threads
+        witness = "eq(n,0)+" if self.witness else ""
         picks = "+".join(
             f"between(pts,{w.micros - w.tolerance},{w.micros + w.tolerance})" for w in windows
         )
@@ -198,7 +206,7 @@ class _RunExtractor:
                 str(self.video.stream_index)
             ]
             .filter("settb", "AVTB")
-            .filter("select", f"eq(n,0)+{picks}+{trailer}")
+            .filter("select", f"{witness}{picks}+{trailer}")
             .filter("showinfo")
             .filter(
                 "scale",
@@ -218,7 +226,7 @@ class _RunExtractor:
             pix_fmt="rgb24",
             fps_mode="passthrough",
             flush_packets=1,
-            **{"frames:v": len(windows) + 2},  # the witness, the targets, the trailer
+            **{"frames:v": len(windows) + 1 + self.witness},  # targets, trailer, witness
         )
         return list(output.global_args("-nostdin", "-hide_banner").compile(cmd=self.binary))
 

@@ -202,3 +202,30 @@ def test_windows_that_cannot_settle_a_time_fall_back_to_the_whole_timeline(
     # MPEG-TS timestamps start at 11.4 s, so windows placed from 0 miss: read it all instead.
     info = probe(videos["ts"].path.with_suffix(".ts"), near_ms=[1000])
     assert info.timeline.known is None
+
+
+@pytest.mark.parametrize("name", ["h264", "ts"])
+def test_a_seek_that_lands_after_its_targets_is_retried_earlier(
+    name: str, videos: dict[str, TestVideo]
+) -> None:
+    """Hand a run a seek past its target (as an inexact demuxer may land): the frame still comes
+    out exact, with the witness (MPEG-TS) or without it (MP4)."""
+    from snapcli.extract import _RunExtractor
+    from snapcli.geometry import FrameGeometry
+    from snapcli.plan import Run
+    from snapcli.probe import probe
+
+    info = probe(videos[name].path)
+    timeline = info.timeline
+    target = timeline.frame_at(2040)
+    late_seek = timeline.next_keyframe(target)  # the keyframe at 4 s, after the target
+    assert late_seek is not None and late_seek > target
+    got: list[tuple[int, bytes]] = []
+    extractor = _RunExtractor(
+        info, False, FrameGeometry.for_output(info.display_size, 0),
+        lambda pts, rgb: got.append((pts, rgb)), "ffmpeg", None,
+    )  # fmt: skip
+    extractor.extract(Run(seek_pts=late_seek, targets=(target,), decoded_frames=1))
+    assert [pts for pts, _ in got] == [target]
+    picture = Image.frombytes("RGB", info.display_size, got[0][1])
+    assert frame_number(picture) == videos[name].frame_shown_at(2040) == 51
