@@ -238,10 +238,11 @@ def naive_commands(case: Case, out: Path) -> list[list[str]]:
     ]  # fmt: skip
 
 
-def naive_exact(case: Case, out: Path) -> str:
+def pictures_exact(case: Case, out: Path, prefix: str) -> str:
+    """Check `<prefix>-00000.jpg …`, one picture per scheduled time, against SPEC §4."""
     times = case.times()
     wrong = sum(
-        frame_number(Image.open(out / f"naive-{k:05d}.jpg")) != shown_frame(case.video, t)
+        frame_number(Image.open(out / f"{prefix}-{k:05d}.jpg")) != shown_frame(case.video, t)
         for k, t in enumerate(times)
     )
     return "yes" if wrong == 0 else f"no ({wrong} of {len(times)} wrong)"
@@ -288,15 +289,6 @@ def peer_commands(case: Case, out: Path) -> dict[str, tuple[list[list[str]], str
 def _clock(ms: int) -> str:
     seconds, millis = divmod(ms, 1000)
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}"
-
-
-def ftn_exact(case: Case, out: Path) -> str:
-    times = case.times()
-    wrong = sum(
-        frame_number(Image.open(out / f"ftn-{k:05d}.jpg")) != shown_frame(case.video, t)
-        for k, t in enumerate(times)
-    )
-    return "yes" if wrong == 0 else f"no ({wrong} of {len(times)} wrong)"
 
 
 def decode_floor_seconds(case: Case, seconds_per_frame: float, cores: int) -> tuple[float, int]:
@@ -407,7 +399,7 @@ def run_case(case: Case, seconds_per_frame: float, cores: int, repeat: int, no_p
             case.label,
             f"{ours.median:.2f}",
             f"{ours.median / naive.median:.2f}×" if naive.seconds else "–",
-            f"{naive.median:.2f} ({naive_exact(case, work)})" if naive.seconds else "–",
+            f"{naive.median:.2f} ({pictures_exact(case, work, 'naive')})" if naive.seconds else "–",
             f"{floor:.2f} ({runs} runs)",
             f"{ours.median / floor:.2f}×",
             f"{ours.peak_rss / 2**20:.0f}",
@@ -419,7 +411,7 @@ def run_case(case: Case, seconds_per_frame: float, cores: int, repeat: int, no_p
                 peer_text.append(f"{name}: failed ({timing.failed})")
                 continue
             how = peers[name][1]
-            exactness = ftn_exact(case, work) if how == "ftn" else how
+            exactness = pictures_exact(case, work, "ftn") if how == "ftn" else how
             peer_text.append(
                 f"{name} {timing.median:.2f} s, {timing.peak_rss / 2**20:.0f} MB, exact: {exactness}"
             )

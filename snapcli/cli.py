@@ -96,19 +96,6 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-# SpriteSnapshotConfig fields as flags: API name -> option name.
-SPRITE_FLAGS = {
-    "CellWidth": "cell_width",
-    "CellHeight": "cell_height",
-    "Columns": "columns",
-    "Lines": "lines",
-    "Padding": "padding",
-    "Margin": "margin",
-    "Color": "color",
-    "KeepCellPic": "keep_cells",
-}
-
-
 def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """SpriteSnapshotConfig (SPEC §5) and the WebVTT track (§6); any cell flag makes sprites."""
     options = [
@@ -430,6 +417,7 @@ def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None]:
     """The request from --request (API spelling) and the flags, which win over the file; sprite
     fields merge field by field (file, then --sprite-config, then the cell flags)."""
     from .request import (
+        SPRITE_FIELDS,
         build_request,
         merged,
         parse_request_json,
@@ -447,7 +435,8 @@ def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None]:
             _warn(f"the request's {key} is not a SubmitSnapshotJob parameter; it is ignored.")
         from_file = api.values
         video_id = video_id or api.video_id
-    cell_flags = {api: flags.pop(name) for api, name in SPRITE_FLAGS.items()}
+    # The cell flags are named like SpriteSnapshotConfig's fields (CellWidth: --cell-width).
+    cell_flags = {api: flags.pop(name) for api, name in SPRITE_FIELDS.items()}
     if cell_flags["KeepCellPic"] is not None:
         cell_flags["KeepCellPic"] = "keep" if cell_flags["KeepCellPic"] else "delete"
     wants_sprite = flags.pop("sprite")
