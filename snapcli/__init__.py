@@ -42,6 +42,19 @@ if TYPE_CHECKING:
     from .request import SnapshotRequest, build_request
 
 
+def run() -> None:
+    """The console script: load the CLI, run it, exit with its status. A Ctrl-C that lands
+    while Python is still loading modules is also just "interrupted", never a traceback."""
+    import sys
+
+    try:
+        from .cli import main
+    except KeyboardInterrupt:
+        sys.stderr.write("snapcli: interrupted.\n")
+        sys.exit(130)
+    sys.exit(main())
+
+
 def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         return getattr(importlib.import_module(_PUBLIC[name]), name)

@@ -23,6 +23,7 @@ from . import runner
 from .errors import InvalidParameter, SnapcliError
 from .event import SnapshotComplete
 from .job import OutputOptions, available_cores, input_fingerprint, request_record, run_job
+from .output import glob_escape
 from .request import SnapshotRequest
 
 VIDEO_EXTENSIONS = (
@@ -139,7 +140,7 @@ def _placed(
 ) -> BatchItem:
     siblings = [
         other
-        for other in video.parent.glob(f"{_glob_escape(video.stem)}.*")
+        for other in video.parent.glob(f"{glob_escape(video.stem)}.*")
         if other != video and other.suffix.lower() in extensions and other.stem == video.stem
     ]
     name = video.name if siblings else video.stem
@@ -148,10 +149,6 @@ def _placed(
         place, counter = output_dir / f"{name}-{counter}", counter + 1
     claimed.add(place)
     return BatchItem(video=video, output_dir=output_dir, name=place.name)
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in text)
 
 
 def finished_result(

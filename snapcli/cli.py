@@ -522,7 +522,3 @@ def main(argv: list[str] | None = None) -> int:
         )
         return ExitStatus.JOB_FAILED
     return int(status or 0)
-
-
-def run() -> None:
-    sys.exit(main())

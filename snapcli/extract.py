@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import queue
 import re
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
@@ -23,7 +24,13 @@ from math import ceil
 import ffmpeg as ffmpeg_builder
 
 from . import runner
-from .errors import FFmpegUnavailable, InternalError, PermissionDenied, ResourceContentBad
+from .errors import (
+    FFmpegUnavailable,
+    InternalError,
+    Interrupted,
+    PermissionDenied,
+    ResourceContentBad,
+)
 from .geometry import FrameGeometry
 from .plan import Plan, Run
 from .probe import VideoInfo
@@ -75,10 +82,25 @@ def extract(
             for future in futures:
                 future.result()
         except BaseException:
-            for future in futures:
-                future.cancel()
-            runner.kill_all()
+            _abandon(extractor, futures)
             raise
+
+
+def _abandon(extractor: _RunExtractor, futures: list[Future[None]]) -> None:
+    """Stop every run of a failed or interrupted job, and return only when none is left running,
+    so that nothing writes into the job's output after it is cleaned up. A worker may be starting
+    an ffmpeg just as the others are killed: keep killing until every run has ended."""
+    extractor.abandoned.set()
+    for future in futures:
+        future.cancel()
+    while True:
+        runner.kill_all()
+        try:
+            _, running = wait(futures, timeout=0.1)
+        except KeyboardInterrupt:  # a second Ctrl-C: the cleanup still has to finish
+            continue
+        if not running:
+            return
 
 
 class _RunExtractor:
@@ -97,6 +119,7 @@ class _RunExtractor:
         self.sink = sink
         self.binary = binary
         self.threads = threads
+        self.abandoned = threading.Event()  # set when the job fails: start no more ffmpeg
         # The first decoded frame is kept as a witness of where a seek landed only where seeks
         # can land late; elsewhere a late seek still shows, as targets missing after the run.
         self.witness = not any(name in video.format_name for name in EXACT_SEEKING_FORMATS)
@@ -133,6 +156,8 @@ class _RunExtractor:
 
     def _decode(self, seek: int | None, pending: dict[int, _Window]) -> bool:
         """One ffmpeg process; removes what it delivers from pending. True if the seek overshot."""
+        if self.abandoned.is_set():
+            raise Interrupted("the job was stopped.")
         shown: queue.Queue[int] = queue.Queue()
 
         def on_line(line: str) -> None:

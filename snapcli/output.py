@@ -1,9 +1,10 @@
 """Writing a job's files so that nothing half-written is ever seen.
 
-Everything goes into a hidden staging folder beside the result (``DIR/.<stem>.…snapcli-tmp``);
-only when the job is complete does it take the place of ``DIR/<stem>`` (the previous result is moved
-aside and removed), so a folder holds either the old result or the new one, never a mixture. A
-failed or interrupted job removes its staging folder.
+Everything goes into a hidden staging folder beside the result
+(``DIR/.<stem>.<pid>.…snapcli-tmp``); only when the job is complete does it take the place of
+``DIR/<stem>`` (the previous result is moved aside and removed), so a folder holds either the old
+result or the new one, never a mixture. A failed or interrupted job removes its staging folder;
+one left by a process that was killed outright is removed by the next job of the same name.
 """
 
 from __future__ import annotations
@@ -30,20 +31,28 @@ class StagedOutput:
 
     def __init__(self, output_dir: str | os.PathLike[str], name: str) -> None:
         self.root = Path(output_dir)
+        self.name = name
         self.final = (self.root / name).absolute()
+        self.staging = self.root / f".{name}.{os.getpid()}{STAGING_SUFFIX}"  # made on entry
+        self._committed = False
+
+    def __enter__(self) -> StagedOutput:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            _remove_orphans(self.root, self.name)
             self.staging = Path(
-                tempfile.mkdtemp(prefix=f".{name}.", suffix=STAGING_SUFFIX, dir=self.root)
+                tempfile.mkdtemp(
+                    prefix=f".{self.name}.{os.getpid()}.", suffix=STAGING_SUFFIX, dir=self.root
+                )
             )
+            return self
         except OSError as error:
             raise PermissionDenied(
                 f"the output folder {self.root} cannot be written ({error.strerror or error})."
             ) from None
-        self._committed = False
-
-    def __enter__(self) -> StagedOutput:
-        return self
+        except BaseException:  # interrupted while setting up: leave nothing behind
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
 
     def __exit__(
         self,
@@ -55,6 +64,7 @@ class StagedOutput:
             shutil.rmtree(self.staging, ignore_errors=True)
 
     def write_bytes(self, name: str, data: bytes) -> None:
+        """Write a finished file into the staging folder."""
         self._guarded(lambda: (self.staging / name).write_bytes(data))
 
     def write_json(self, name: str, value: Any) -> None:
@@ -86,3 +96,26 @@ class StagedOutput:
             raise PermissionDenied(
                 f"the output folder {self.root} cannot be written ({error.strerror or error})."
             ) from None
+
+
+def _remove_orphans(root: Path, name: str) -> None:
+    """Remove staging folders of this name whose process no longer runs (killed outright)."""
+    for folder in root.glob(f".{glob_escape(name)}.*{STAGING_SUFFIX}"):
+        pid_text = folder.name[len(name) + 2 :].split(".", 1)[0]
+        if pid_text.isdigit() and not _running(int(pid_text)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def glob_escape(text: str) -> str:
+    """A name as a glob that matches only itself."""
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in text)

@@ -17,6 +17,16 @@ from conftest import TestVideo, frame_number
 from PIL import Image
 
 
+def test_a_staging_folder_left_by_a_killed_process_is_removed_by_the_next_job(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    orphan = tmp_path / "snapshots" / ".h264.999999999.abc.snapcli-tmp"  # no such process
+    orphan.mkdir(parents=True)
+    (orphan / "snapshot-00001.jpg").write_bytes(b"half")
+    assert run_cli("grab", str(videos["h264"].path), "-q").code == 0
+    assert not orphan.exists()
+
+
 def leftovers(folder: Path) -> list[str]:
     """Staging folders or temporary files a job may have left behind."""
     return [p.name for p in folder.rglob("*") if ".snapcli-tmp" in p.name or ".old." in p.name]
@@ -298,7 +308,7 @@ def test_interrupt_leaves_nothing_half_written(
     )  # fmt: skip
     deadline = time.monotonic() + 20
     while job.poll() is None and time.monotonic() < deadline:  # interrupt mid-extraction
-        if any(stage.glob("*.jpg") for stage in (tmp_path / "snapshots").glob(".h264.*")):
+        if any(any(stage.glob("*.jpg")) for stage in (tmp_path / "snapshots").glob(".h264.*")):
             break
         time.sleep(0.005)
     job.send_signal(signal.SIGINT)
