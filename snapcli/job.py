@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 from PIL import Image
 
 from . import callback, runner
-from .errors import InternalError, SnapcliError
+from .errors import InternalError, Interrupted, SnapcliError
 from .event import (
     JobIdentity,
     SnapshotComplete,
@@ -128,7 +128,9 @@ def run_job(
         )
     except SnapcliError as error:
         extend = request.user_data.extend if request.user_data else None
-        error.event = _announced(request, failure_event(identity, video_id, error, extend))
+        error.event = failure_event(identity, video_id, error, extend)
+        if not isinstance(error, Interrupted):  # an interrupted job is not over: it will be redone
+            _announced(request, error.event)
         raise
     except BaseException:
         runner.kill_all()
