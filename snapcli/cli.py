@@ -46,6 +46,15 @@ def cli(ctx: click.Context, ffmpeg: str | None, debug: bool) -> None:
     ctx.obj = {"ffmpeg": ffmpeg}
 
 
+def _stacked(
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]], command: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Apply option decorators so that --help lists them in the order written."""
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The VOD request parameters of SPEC §1, as flags (values are validated by the library)."""
     options = [
@@ -91,9 +100,7 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "as well override its values.",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _stacked(options, command)
 
 
 def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,9 +140,7 @@ def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "thumbnails@2x.vtt) for high-density screens.",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _stacked(options, command)
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -151,9 +156,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--quality", metavar="1-100", help="JPEG quality (default 90)."),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _stacked(options, command)
 
 
 JSON_OPTION = click.option(
