@@ -9,7 +9,7 @@ import json
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +46,7 @@ def cli(ctx: click.Context, ffmpeg: str | None, debug: bool) -> None:
     ctx.obj = {"ffmpeg": ffmpeg}
 
 
-def _stacked(
-    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]], command: Callable[..., Any]
-) -> Callable[..., Any]:
+def _stacked(options: Sequence[Callable[[Any], Any]], command: Callable[..., Any]) -> Any:
     """Apply option decorators so that --help lists them in the order written."""
     for option in reversed(options):
         command = option(command)
