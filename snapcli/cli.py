@@ -46,11 +46,14 @@ def cli(ctx: click.Context, ffmpeg: str | None, debug: bool) -> None:
     ctx.obj = {"ffmpeg": ffmpeg}
 
 
-def _stacked(options: Sequence[Callable[[Any], Any]], command: Callable[..., Any]) -> Any:
+def _stacked(
+    options: Sequence[Callable[[Any], Any]], command: Callable[..., Any]
+) -> Callable[..., Any]:
     """Apply option decorators so that --help lists them in the order written."""
+    decorated: Callable[..., Any] = command
     for option in reversed(options):
-        command = option(command)
-    return command
+        decorated = option(decorated)
+    return decorated
 
 
 def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
