@@ -160,17 +160,27 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return _stacked(options, command)
 
 
-JSON_OPTION = click.option(
-    "--json", "as_json", is_flag=True, help="Print the SnapshotComplete event as JSON on stdout."
-)
+def single_video_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What grab and sprite take: VIDEO, the request, sprites and VTT, output, --json."""
+    return _stacked(
+        [
+            click.argument("video", required=False),
+            request_options,
+            sprite_options,
+            output_options,
+            click.option(
+                "--json",
+                "as_json",
+                is_flag=True,
+                help="Print the SnapshotComplete event as JSON on stdout.",
+            ),
+        ],
+        command,
+    )
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("video", required=False)
-@request_options
-@sprite_options
-@output_options
-@JSON_OPTION
+@single_video_options
 @click.pass_context
 def grab(ctx: click.Context, /, **flags: Any) -> int:
     """Take snapshots of VIDEO: the exact frames a player shows at the requested times.
@@ -197,11 +207,7 @@ SPRITE_DEFAULT_CELL_WIDTH = "160"
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("video", required=False)
-@request_options
-@sprite_options
-@output_options
-@JSON_OPTION
+@single_video_options
 @click.pass_context
 def sprite(ctx: click.Context, /, **flags: Any) -> int:
     """Make a player-ready thumbnail track for VIDEO: sprite sheets and thumbnails.vtt.

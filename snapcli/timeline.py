@@ -150,10 +150,6 @@ class FrameTimeline:
         index = bisect_left(self.keyframes, pts)
         return self.keyframes[index - 1] if index > 0 else None
 
-    def frames_between(self, start: int, end: int) -> int:
-        """How many frames have start < pts <= end."""
-        return bisect_right(self.pts, end) - bisect_right(self.pts, start)
-
     def min_frame_gap(self) -> int:
         gaps = [b - a for a, b in zip(self.pts, self.pts[1:])]
         return min(gaps) if gaps else self.end_pts - self.origin
