@@ -5,11 +5,13 @@ Library modules are imported inside the commands, so `snapcli --help` stays quic
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,12 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="JSON",
             help='UserData: {"Extend": {…}, "MessageCallback": {"CallbackURL": "…"}}, '
             "≤ 1024 bytes.",
+        ),
+        click.option(
+            "--template-id",
+            metavar="ID",
+            help="SnapshotTemplateId: take the request from a stored template (snapcli template "
+            "add); other request flags are then ignored.",
         ),
         click.option(
             "--request",
@@ -223,6 +231,9 @@ def sprite(ctx: click.Context, /, **flags: Any) -> int:
       snapcli sprite movie.mp4 --retina                 # plus @2x sheets and their VTT
       snapcli sprite movie.mp4 --interval 5 --cell-width 240 --vtt-base-url https://cdn.example/m/
     """
+    flags["vtt"] = True
+    if flags.get("template_id") is not None:  # the template decides the rest
+        return _grab(ctx, flags)
     timing = ("count", "interval", "offset", "at")
     if not any(flags.get(name) for name in timing) and flags.get("request_file") is None:
         flags["interval"] = SPRITE_DEFAULT_INTERVAL
@@ -230,7 +241,7 @@ def sprite(ctx: click.Context, /, **flags: Any) -> int:
         flags["cell_width"] = SPRITE_DEFAULT_CELL_WIDTH
     if flags.get("keep_cells") is None:
         flags["keep_cells"] = False
-    flags["sprite"] = flags["vtt"] = True
+    flags["sprite"] = True
     return _grab(ctx, flags)
 
 
@@ -256,43 +267,98 @@ def _checked(request: Any, options: Any) -> None:
 
 
 def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
-    """What grab and sprite share: read the request, run the job, report."""
+    """What grab and sprite share: read the request, run the job, record and report it."""
     from .errors import InvalidParameter
     from .job import run_job
 
     as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
-    output_dir = flags.pop("output_dir")
-    options = _output_options(flags)
-    request, video_id = _read_request(flags)
-    if video_id is None:
-        raise InvalidParameter("no video given: name VIDEO or give VideoId in --request.")
-    _checked(request, options)
-    progress = _ProgressBar(enabled=not (quiet or as_json))
-    started = time.monotonic()
-    try:
-        with progress:
-            event = run_job(
-                video_id,
-                request,
-                output_dir,
-                options,
-                progress=progress.update,
-                ffmpeg=ctx.obj["ffmpeg"],
-            )
-    except SnapcliError as error:
-        if error.event is not None:
-            _warn_undelivered(error.event)
-            if as_json:
-                click.echo(json.dumps(error.event, ensure_ascii=False, indent=2))
-        raise
+    with _api_errors(as_json):
+        output_dir = flags.pop("output_dir")
+        options = _output_options(flags)
+        request, video_id, template_vtt = _read_request(flags)
+        if video_id is None:
+            raise InvalidParameter("no video given: name VIDEO or give VideoId in --request.")
+        options = _with_vtt(options, template_vtt)
+        _checked(request, options)
+        progress = _ProgressBar(enabled=not (quiet or as_json))
+        started = time.monotonic()
+        spec = _job_spec(ctx, video_id, request, output_dir, options)
+        try:
+            with progress:
+                event = run_job(
+                    video_id,
+                    request,
+                    output_dir,
+                    options,
+                    progress=progress.update,
+                    ffmpeg=ctx.obj["ffmpeg"],
+                )
+        except SnapcliError as error:
+            if error.event is not None:
+                _record(spec, error.event)
+                _warn_undelivered(error.event)
+            raise
+    _record(spec, event)
     _warn_undelivered(event)
     if as_json:
-        click.echo(json.dumps(event, ensure_ascii=False, indent=2))
+        _print_json(event)
     elif not quiet:
         from .render import print_job_summary
 
         print_job_summary(event, time.monotonic() - started)
     return ExitStatus.SUCCESS
+
+
+def _with_vtt(options: Any, vtt: bool) -> Any:
+    return replace(options, vtt=True) if vtt else options
+
+
+def _job_spec(
+    ctx: click.Context, video_id: str, request: Any, output_dir: Any, options: Any
+) -> Any:
+    from .jobs import JobSpec
+
+    return JobSpec.of(video_id, request, output_dir, options, ctx.obj["ffmpeg"])
+
+
+def _record(spec: Any, event: Any) -> None:
+    """Record a finished job in the job records; a state folder that cannot be written costs a
+    warning, never the job."""
+    from .jobs import record_finished
+
+    if event.get("ErrorCode") == "Interrupted":
+        return
+    try:
+        record_finished(spec, event)
+    except SnapcliError as error:
+        _warn(f"the job was not recorded: {error.message}")
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@contextlib.contextmanager
+def _api_errors(enabled: bool) -> Iterator[None]:
+    """With `enabled`, an error that ends a command is also printed on stdout: a job's fail
+    event, or else the API's error response {"RequestId", "Code", "Message", "HttpStatusCode"}."""
+    try:
+        yield
+    except SnapcliError as error:
+        if enabled:
+            _print_json(error.event or _error_response(error))
+        raise
+
+
+def _error_response(error: SnapcliError) -> dict[str, Any]:
+    from .event import JobIdentity
+
+    return {
+        "RequestId": JobIdentity.new().request_id,
+        "Code": error.code,
+        "Message": error.message,
+        "HttpStatusCode": error.http_status,
+    }
 
 
 @cli.command(context_settings=CONTEXT)
@@ -356,9 +422,10 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
         extensions=extensions,
     )
     options = _output_options(flags)
-    request, video_id = _read_request(flags)
+    request, video_id, template_vtt = _read_request(flags)
     if video_id is not None:
         _warn("the request's VideoId is ignored: a batch takes its videos from PATH.")
+    options = _with_vtt(options, template_vtt)
     _checked(request, options)
     items = list(found)  # names only: nothing is probed before the first job starts
     if dry_run:
@@ -373,6 +440,10 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
 
     def report(outcome: Any) -> None:
         display.finished(outcome)
+        if outcome.status in ("success", "fail") and outcome.event:
+            item = outcome.item
+            spec = _job_spec(ctx, str(item.video), request, item.output_dir, options)
+            _record(replace(spec, name=item.name), outcome.event)
         if as_jsonl:
             event = dict(outcome.event or {})
             if outcome.status == "skipped":
@@ -423,9 +494,11 @@ def probe(ctx: click.Context, /, video: str, as_json: bool) -> int:
     return ExitStatus.SUCCESS
 
 
-def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None]:
+def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None, bool]:
     """The request from --request (API spelling) and the flags, which win over the file; sprite
-    fields merge field by field (file, then --sprite-config, then the cell flags)."""
+    fields merge field by field (file, then --sprite-config, then the cell flags). A template
+    (--template-id or the file's SnapshotTemplateId) replaces them all but UserData. Also
+    returns the video and whether the template asks for a VTT."""
     from .request import (
         SPRITE_FIELDS,
         build_request,
@@ -434,9 +507,11 @@ def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None]:
         read_api_request,
         sprite_fields,
     )
+    from .templates import with_template
 
     video_id = flags.pop("video", None)
     request_file = flags.pop("request_file")
+    template_id = flags.pop("template_id")
     from_file: dict[str, Any] = {}
     if request_file is not None:
         mapping = parse_request_json(request_file.read(), request_file.name)
@@ -445,6 +520,7 @@ def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None]:
             _warn(f"the request's {key} is not a SubmitSnapshotJob parameter; it is ignored.")
         from_file = api.values
         video_id = video_id or api.video_id
+        template_id = template_id or api.template_id
     # The cell flags are named like SpriteSnapshotConfig's fields (CellWidth: --cell-width).
     cell_flags = {api: flags.pop(name) for api, name in SPRITE_FIELDS.items()}
     if cell_flags["KeepCellPic"] is not None:
@@ -455,7 +531,14 @@ def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None]:
     values = merged([from_file, given])
     if wants_sprite or sprite_config is not None or any(v is not None for v in cell_flags.values()):
         values["sprite"] = sprite_fields(from_file.get("sprite"), sprite_config, cell_flags)
-    return build_request(**values), video_id
+    values, ignored, template_vtt = with_template(values, template_id)
+    _warn_ignored(ignored)
+    return build_request(**values), video_id, template_vtt
+
+
+def _warn_ignored(ignored: list[str]) -> None:
+    if ignored:
+        _warn(f"the template decides the request: {', '.join(ignored)} ignored.")
 
 
 class _ProgressBar:

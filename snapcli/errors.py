@@ -7,7 +7,10 @@ status; the library raises them as they are.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .event import SnapshotComplete
 
 
 class ExitStatus(IntEnum):
@@ -29,7 +32,7 @@ class SnapcliError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.event: dict[str, Any] | None = None  # a job's fail event, once one is made
+        self.event: SnapshotComplete | None = None  # a job's fail event, once one is made
 
     def __str__(self) -> str:
         return self.message

@@ -103,17 +103,19 @@ def run_job(
     workers: int | None = None,
     name: str | None = None,
     decoder_threads: int | None = None,
+    identity: JobIdentity | None = None,
 ) -> SnapshotComplete:
     """Take the request's snapshots of one video into ``output_dir/<name>/`` (name: the video's
     stem by default).
 
     `workers` ffmpeg processes run at once (default: one per core), each with `decoder_threads`
-    threads (default: ffmpeg's choice, or 1 when several run). Returns the success event; a
+    threads (default: ffmpeg's choice, or 1 when several run). `identity` gives the job the
+    RequestId and JobId it was submitted under (default: new ones). Returns the success event; a
     failure raises the SnapcliError, with its fail event attached as ``error.event``. Nothing is
     left half-written either way.
     """
     video_id = os.fspath(video)
-    identity = JobIdentity.new()
+    identity = identity or JobIdentity.new()
     try:
         intra = request.frame_type == "intra"
         info = probe(video_id, ffmpeg, near_ms=_probe_windows(request), keyframes=intra)

@@ -337,17 +337,24 @@ API_NAMES = {
     "SpriteSnapshotConfig": "sprite",
 }
 REQUEST_KEYWORDS = tuple(API_NAMES.values())
-NOT_YET_SUPPORTED = ("SnapshotTemplateId",)
-IGNORED_KEYS = ("Action", "Format", "Version", "RegionId", "AccessKeyId")
+# The RPC protocol's own parameters, which a whole query string carries along: not the request's.
+PROTOCOL_KEYS = (
+    "Action", "Version", "Format", "RegionId", "AccessKeyId", "SecurityToken", "Signature",
+    "SignatureMethod", "SignatureVersion", "SignatureNonce", "SignatureType", "Timestamp",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ApiRequest:
-    """A request read from the API's own spelling: the video, build_request keywords, leftovers."""
+    """A request read from the API's own spelling: the video, build_request keywords, the
+    template and reference ids, and the keys that are no request parameter."""
 
     video_id: str | None
     values: dict[str, Any]
     unknown_keys: tuple[str, ...]
+    template_id: str | None = None
+    reference_id: str | None = None
+    action: str | None = None
 
 
 def read_api_request(mapping: Mapping[str, Any]) -> ApiRequest:
@@ -364,16 +371,26 @@ def read_api_request(mapping: Mapping[str, Any]) -> ApiRequest:
             values[API_NAMES[key]] = value
         elif key.startswith("SpecifiedOffsetTimes.") and key.split(".", 1)[1].isdigit():
             numbered.append((int(key.split(".", 1)[1]), value))
-        elif key in NOT_YET_SUPPORTED:
-            raise InvalidParameter(f"{key} is not supported by this version of snapcli yet.")
-        elif key not in ("VideoId", *IGNORED_KEYS):
+        elif key not in ("VideoId", "SnapshotTemplateId", "ReferenceId", *PROTOCOL_KEYS):
             unknown.append(key)
     if numbered:
         values["at"] = [value for _, value in sorted(numbered, key=lambda pair: pair[0])]
-    video_id = mapping.get("VideoId")
-    if video_id is not None and not isinstance(video_id, str):
-        raise InvalidParameter("VideoId must be a string.")
-    return ApiRequest(video_id=video_id, values=values, unknown_keys=tuple(unknown))
+    text = {key: _optional_text(mapping, key) for key in ("VideoId", "SnapshotTemplateId")}
+    return ApiRequest(
+        video_id=text["VideoId"],
+        values=values,
+        unknown_keys=tuple(unknown),
+        template_id=text["SnapshotTemplateId"] or None,
+        reference_id=_optional_text(mapping, "ReferenceId"),
+        action=_optional_text(mapping, "Action"),
+    )
+
+
+def _optional_text(mapping: Mapping[str, Any], key: str) -> str | None:
+    value = mapping.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidParameter(f"{key} must be a string.")
+    return value
 
 
 def parse_request_json(text: str, source: str) -> dict[str, Any]:
