@@ -581,6 +581,10 @@ def _warn(message: str) -> None:
     click.echo(f"snapcli: warning: {message}", err=True)
 
 
+# The API's own commands (submit, jobs, list-snapshots, template) join the group here.
+from . import cli_api  # noqa: E402, F401
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status: every failure is one line on stderr."""
     args = sys.argv[1:] if argv is None else argv

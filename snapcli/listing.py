@@ -5,7 +5,9 @@
 
 The snapshot types: NormalSnapshot (the single pictures of a job), SpriteSnapshot (its sheets),
 SpriteOriginSnapshot (the single pictures a sprite job kept), WebVttSnapshot (its VTT files).
-The answer comes from the newest successful job that made pictures of the type asked for.
+The answer comes from the newest successful job that made pictures of the type asked for, among
+the jobs whose result is still in place: a job whose output folder a later job took over is
+passed by, since its files are gone.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def pictures(event: dict[str, Any], kind: str) -> tuple[list[tuple[int, str]], s
     folder = Path(event.get("OutputDir") or ".")
     sprites = event.get("Sprites") or []
     if kind in ("NormalSnapshot", "SpriteOriginSnapshot"):
-        if (kind == "SpriteOriginSnapshot") != bool(sprites):
+        if kind == "SpriteOriginSnapshot" and not sprites:
             return [], None
         paths = [(shot["Index"], shot.get("Path")) for shot in event.get("Snapshots", [])]
         info_type = "NormalSnapshot"
@@ -74,7 +76,12 @@ def list_snapshots(
     events: Iterable[dict[str, Any]], kind: str, page_no: int, page_size: int, request_id: str
 ) -> dict[str, Any]:
     """The answer for the newest event (of those given, newest first) with pictures of `kind`."""
+    replaced: set[str] = set()
     for event in events:
+        folder = str(event.get("OutputDir"))
+        if folder in replaced:
+            continue
+        replaced.add(folder)
         found, regular = pictures(event, kind)
         if not found:
             continue

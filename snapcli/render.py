@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 MAX_ROWS = 12  # a long job shows its first and last snapshots
@@ -130,3 +131,31 @@ def print_batch_summary(summary: Any, to_stderr: bool = False) -> None:
             code, message = outcome.error or ("InternalError", "")
             table.add_row(str(outcome.item.video), code, message)
         console.print(table)
+
+
+def print_jobs(records: list[dict[str, Any]]) -> None:
+    """Job records as a table, newest first."""
+    if not records:
+        Console().print("no jobs")
+        return
+    table = Table(box=None, pad_edge=False)
+    table.add_column("JobId", no_wrap=True)
+    table.add_column("State", no_wrap=True)
+    table.add_column("Created", no_wrap=True)
+    table.add_column("Video", overflow="fold")
+    table.add_column("Result")
+    colours = {"Success": "green", "Fail": "red", "Snapshoting": "yellow"}
+    for record in records:
+        event = record.get("Event") or {}
+        result = record.get("Code") or f"{len(event.get('Snapshots', []))} snapshots"
+        if record["State"] not in ("Success", "Fail"):
+            result = ""
+        state = record["State"]
+        table.add_row(
+            record["JobId"],
+            f"[{colours.get(state, 'default')}]{state}[/]",
+            (record["CreationTime"] or "").replace("T", " ").rstrip("Z"),
+            escape(record["VideoId"]),
+            escape(result),
+        )
+    Console().print(table)

@@ -32,9 +32,9 @@ def read_wire_request(arguments: Sequence[str], read_stdin: Callable[[], str]) -
             pairs = _pieces_of_text(read_stdin(), "standard input")
         elif argument.lstrip().startswith("{"):
             pairs = list(parse_request_json(argument, "the argument").items())
-        elif "=" in argument and not Path(argument).is_file():
+        elif "=" in argument and not _is_file(argument):
             pairs = _pieces_of_assignment(argument)
-        elif Path(argument).is_file():
+        elif _is_file(argument):
             try:
                 text = Path(argument).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
@@ -52,6 +52,13 @@ def read_wire_request(arguments: Sequence[str], read_stdin: Callable[[], str]) -
             _put(piece, key, value)
         request.update(piece)
     return request
+
+
+def _is_file(argument: str) -> bool:
+    try:
+        return Path(argument).is_file()
+    except OSError:  # a long query string is too long for a file name
+        return False
 
 
 def _pieces_of_text(text: str, source: str) -> list[tuple[str, Any]]:

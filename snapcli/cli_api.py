@@ -1,0 +1,364 @@
+"""The commands that speak the cloud API's own words: submit, jobs, list-snapshots, template.
+
+Like cli.py: parse, call the library, print. The answers are the API's JSON shapes.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .cli import (
+    CONTEXT,
+    _api_errors,
+    _checked,
+    _output_options,
+    _print_json,
+    _warn,
+    _warn_ignored,
+    _with_vtt,
+    cli,
+)
+from .errors import ExitStatus, InvalidParameter
+
+ACTION = "SubmitSnapshotJob"
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("request", nargs=-1, metavar="REQUEST...")
+@click.option(
+    "-o",
+    "--output-dir",
+    default="snapshots",
+    show_default=True,
+    metavar="DIR",
+    help="Where results go: each video gets DIR/<file stem>/.",
+)
+@click.option("--quality", metavar="1-100", help="JPEG quality (default 90).")
+@click.option("--vtt", is_flag=True, help="Also write thumbnails.vtt.")
+@click.option("--vtt-base-url", metavar="URL", help="Make the VTT's picture URLs absolute.")
+@click.option("--wait", is_flag=True, help="Wait for the job and print its SnapshotComplete event.")
+@click.pass_context
+def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int:
+    """Submit a SubmitSnapshotJob request in the API's own words, as the cloud takes it.
+
+    REQUEST is any mix of: Key=Value arguments; a query string (as the SDKs send it, URL-encoded,
+    or a whole URL); a JSON object, a JSON file, or - for stdin. Later ones win. The answer comes
+    at once, {"RequestId": …, "SnapshotJob": {"JobId": …}}, while the job runs on in a background
+    worker (see snapcli jobs). With --wait, the SnapshotComplete event is printed instead, and
+    the exit status is the job's.
+
+    \b
+    Examples:
+      snapcli submit VideoId=talk.mp4 Count=10 Width=320
+      snapcli submit 'VideoId=talk.mp4&SpecifiedOffsetTimes=%5B1000%2C2000%5D'
+      snapcli submit request.json --wait
+      echo '{"VideoId": "talk.mp4", "SnapshotTemplateId": "…"}' | snapcli submit -
+      snapcli jobs wait "$(snapcli submit VideoId=talk.mp4 Count=3 | jq -r .SnapshotJob.JobId)"
+    """
+    from .jobs import submit as submit_job
+
+    wait = flags.pop("wait")
+    with _api_errors(True):
+        identity = submit_job(_submission(ctx, request, flags))
+    if not wait:
+        _print_json({"RequestId": identity.request_id, "SnapshotJob": {"JobId": identity.job_id}})
+        if sys.stderr.isatty():
+            click.echo(f"queued: snapcli jobs wait {identity.job_id}", err=True)
+        return ExitStatus.SUCCESS
+    return _waited([identity.job_id], timeout=None, as_json=True)
+
+
+def _submission(ctx: click.Context, arguments: tuple[str, ...], flags: dict[str, Any]) -> Any:
+    """The JobSpec of a request in the API's words (VOD dialect)."""
+    from .jobs import JobSpec
+    from .request import build_request, read_api_request
+    from .templates import with_template
+    from .wire import read_wire_request
+
+    if not arguments:
+        raise InvalidParameter("no request given: name Key=Value pairs, a file, or - for stdin.")
+    mapping = read_wire_request(arguments, sys.stdin.read)
+    api = read_api_request(mapping)
+    if api.action is not None and api.action != ACTION:
+        raise InvalidParameter(f"Action must be {ACTION}, got {api.action!r}.")
+    for key in api.unknown_keys:
+        _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
+    if not api.video_id:
+        raise InvalidParameter("VideoId is missing: name the video file.")
+    values, ignored, template_vtt = with_template(api.values, api.template_id)
+    _warn_ignored(ignored)
+    snapshot_request = build_request(**values)
+    output_dir = flags.pop("output_dir")
+    options = _with_vtt(_output_options({**flags, "retina": False}), template_vtt)
+    _checked(snapshot_request, options)
+    extra = {"ReferenceId": api.reference_id} if api.reference_id else {}
+    return JobSpec.of(
+        api.video_id, snapshot_request, output_dir, options, ctx.obj["ffmpeg"], extra=extra
+    )
+
+
+def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
+    """Wait for jobs, print their events (JSON, or one line each), and exit as they ended."""
+    from .jobs import SUCCESS, wait_for
+
+    try:
+        records = wait_for(job_ids, timeout)
+    except TimeoutError:
+        click.echo(f"snapcli: SnapshotTimeOut: the jobs did not end within {timeout:g} s; "
+                   "they go on running.", err=True)  # fmt: skip
+        return ExitStatus.JOB_FAILED
+    except KeyboardInterrupt:
+        click.echo("snapcli: no longer waiting; the jobs go on running.", err=True)
+        return ExitStatus.INTERRUPTED
+    for record in records:
+        event = record.get("Event") or {}
+        if as_json:
+            _print_json(event)
+        else:
+            line = f"{record['JobId']}  {record['State']}  {record['VideoId']}"
+            if record.get("Code"):
+                line += f"  {record['Code']}: {record['Message']}"
+            click.echo(line)
+        note = record.get("Callback")
+        if note and not note["Delivered"]:
+            _warn(f"{note['Error']}; the job itself is unaffected.")
+    failed = [record for record in records if record["State"] != SUCCESS]
+    for record in failed:
+        click.echo(f"snapcli: {record['Code']}: {record['Message']}", err=True)
+    return ExitStatus.JOB_FAILED if failed else ExitStatus.SUCCESS
+
+
+@cli.group(context_settings=CONTEXT)
+def jobs() -> None:
+    """Job records: every job that grab, sprite, batch and submit ran or queued.
+
+    \b
+    Examples:
+      snapcli jobs list --state Snapshoting
+      snapcli jobs show 3f2a9c…
+      snapcli jobs wait JOBID JOBID --timeout 600
+    """
+
+
+@jobs.command("list", context_settings=CONTEXT)
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(["Submitted", "Snapshoting", "Success", "Fail"], case_sensitive=False),
+    help="Only jobs in this state (repeat).",
+)
+@click.option("--video", metavar="VIDEO", help="Only jobs of this video file.")
+@click.option("--limit", default=20, show_default=True, metavar="N", help="How many.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+def list_command(states: tuple[str, ...], video: str | None, limit: int, as_json: bool) -> int:
+    """List jobs, newest first: id, state, when, video, and the result or the error code.
+
+    \b
+    Examples:
+      snapcli jobs list
+      snapcli jobs list --state Fail --limit 100
+      snapcli jobs list --video talk.mp4 --json | jq -r '.Jobs[].JobId'
+    """
+    from .jobs import STATES, list_jobs, recover
+
+    with _api_errors(as_json):
+        recover()
+        canonical = {state.lower(): state for state in STATES}
+        records = list_jobs([canonical[s.lower()] for s in states], video, int(limit))
+    if as_json:
+        _print_json({"Jobs": records})
+    else:
+        from .render import print_jobs
+
+        print_jobs(records)
+    return ExitStatus.SUCCESS
+
+
+@jobs.command("show", context_settings=CONTEXT)
+@click.argument("job_ids", nargs=-1, required=True, metavar="JOBID...")
+def show_command(job_ids: tuple[str, ...]) -> int:
+    """Show jobs whole, as JSON: request, state, timings, callback, event. A unique prefix of
+    six or more characters names a job; ids that name none are listed under NonExistJobIds
+    (exit status 2).
+
+    \b
+    Examples:
+      snapcli jobs show 3f2a9c
+      snapcli jobs show JOBID JOBID | jq '.Jobs[] | {JobId, State, Code}'
+    """
+    from .jobs import find_jobs, recover
+
+    with _api_errors(True):
+        recover()
+        records, missing = find_jobs(job_ids)
+    _print_json({"Jobs": records, "NonExistJobIds": missing})
+    return ExitStatus.INVALID_REQUEST if missing else ExitStatus.SUCCESS
+
+
+@jobs.command("wait", context_settings=CONTEXT)
+@click.argument("job_ids", nargs=-1, required=True, metavar="JOBID...")
+@click.option("--timeout", metavar="S", type=float, help="Give up waiting after S seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print each job's event as JSON.")
+def wait_command(job_ids: tuple[str, ...], timeout: float | None, as_json: bool) -> int:
+    """Wait until jobs end. Exit status 0 when all succeeded, 1 when any failed or the timeout
+    passed first (the jobs go on running then). A job whose worker died is run again on the way.
+
+    \b
+    Examples:
+      snapcli jobs wait 3f2a9c
+      snapcli jobs wait JOBID JOBID --timeout 600 --json > events.json
+    """
+    with _api_errors(as_json):
+        return _waited(list(job_ids), timeout, as_json)
+
+
+@cli.command("list-snapshots", context_settings=CONTEXT)
+@click.argument("video")
+@click.option(
+    "--type",
+    "kind",
+    metavar="TYPE",
+    help="NormalSnapshot (default), SpriteSnapshot, SpriteOriginSnapshot or WebVttSnapshot.",
+)
+@click.option("--page-no", metavar="N", help="Page number, from 1.")
+@click.option("--page-size", metavar="N", help="Entries a page (default 20, at most 100).")
+def list_snapshots(video: str, kind: str | None, page_no: str | None, page_size: str | None) -> int:
+    """ListSnapshots: the snapshots of the latest job of VIDEO, as the API answers.
+
+    \b
+    Examples:
+      snapcli list-snapshots talk.mp4
+      snapcli list-snapshots talk.mp4 --type SpriteSnapshot --page-size 100
+      snapcli list-snapshots talk.mp4 | jq -r '.MediaSnapshot.Snapshots.Snapshot[].Url'
+    """
+    from pathlib import Path
+
+    from .errors import VideoNotFound
+    from .event import JobIdentity
+    from .jobs import successful_events
+    from .listing import list_snapshots as answer
+    from .listing import parse_listing
+
+    with _api_errors(True):
+        kind, number, size = parse_listing(kind, page_no, page_size)
+        events = list(successful_events(video))
+        if not events and "://" not in video and not Path(video).is_file():
+            raise VideoNotFound(f"the video {video} does not exist or is not a file.")
+        request_id = JobIdentity.new().request_id
+        _print_json(answer(events, kind, number, size, request_id))
+    return ExitStatus.SUCCESS
+
+
+@cli.group(context_settings=CONTEXT)
+def template() -> None:
+    """Snapshot templates: a VOD TemplateConfig stored under an id, applied by
+    SnapshotTemplateId (or --template-id) in grab, sprite, batch and submit.
+
+    \b
+    Examples:
+      snapcli template add --name thumbs \\
+        --config '{"SnapshotType": "SpriteSnapshot", "SnapshotConfig": {"Interval": 2,
+                   "SpriteSnapshotConfig": {"CellWidth": 160}}}'
+      snapcli template add --name track --config @webvtt.json
+      snapcli template list
+      snapcli grab talk.mp4 --template-id 6c0e4f…
+    """
+
+
+@template.command("add", context_settings=CONTEXT)
+@click.option("--name", required=True, help="The template's name.")
+@click.option(
+    "--config",
+    required=True,
+    metavar="JSON|@FILE",
+    help='TemplateConfig: {"SnapshotType": …, "SnapshotConfig": {…}}, or @file, or @- for stdin.',
+)
+def template_add(name: str, config: str) -> int:
+    """Store a snapshot template; prints {"RequestId", "VodTemplateId"}. The config is checked
+    whole now, not when a job uses it.
+
+    \b
+    Examples:
+      snapcli template add --name covers \\
+        --config '{"SnapshotType": "NormalSnapshot", "SnapshotConfig": {"Count": 8, "Interval": 0}}'
+      snapcli template add --name track --config @webvtt.json
+    """
+    from .event import JobIdentity
+    from .templates import add_template
+
+    with _api_errors(True):
+        record = add_template(name, _text_argument(config))
+    _print_json({"RequestId": JobIdentity.new().request_id, "VodTemplateId": record["TemplateId"]})
+    return ExitStatus.SUCCESS
+
+
+@template.command("list", context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print the templates as JSON.")
+def template_list(as_json: bool) -> int:
+    """List the stored templates: id, snapshot type, name.
+
+    \b
+    Examples:
+      snapcli template list
+      snapcli template list --json | jq -r '.VodTemplateInfoList[].TemplateId'
+    """
+    from .templates import list_templates
+
+    with _api_errors(as_json):
+        records = list_templates()
+    if as_json:
+        _print_json({"VodTemplateInfoList": records})
+    else:
+        for record in records:
+            click.echo(f"{record['TemplateId']}  {record['SnapshotType']:<15}  {record['Name']}")
+    return ExitStatus.SUCCESS
+
+
+@template.command("show", context_settings=CONTEXT)
+@click.argument("template_id", metavar="ID")
+def template_show(template_id: str) -> int:
+    """Show one template as JSON, with its TemplateConfig.
+
+    \b
+    Examples:
+      snapcli template show 6c0e4f0a9b1d4e2f8a7c6b5d4e3f2a1b
+    """
+    from .templates import get_template
+
+    with _api_errors(True):
+        _print_json({"VodTemplateInfo": get_template(template_id)})
+    return ExitStatus.SUCCESS
+
+
+@template.command("rm", context_settings=CONTEXT)
+@click.argument("template_ids", nargs=-1, required=True, metavar="ID...")
+def template_rm(template_ids: tuple[str, ...]) -> int:
+    """Remove templates. Jobs already queued with one keep what it asked for.
+
+    \b
+    Examples:
+      snapcli template rm 6c0e4f0a9b1d4e2f8a7c6b5d4e3f2a1b
+    """
+    from .templates import remove_template
+
+    with _api_errors(True):
+        for template_id in template_ids:
+            remove_template(template_id)
+    return ExitStatus.SUCCESS
+
+
+def _text_argument(value: str) -> str:
+    """A text given inline, as @FILE, or as @- for stdin."""
+    if not value.startswith("@"):
+        return value
+    if value == "@-":
+        return sys.stdin.read()
+    try:
+        with open(value[1:], encoding="utf-8") as file:
+            return file.read()
+    except OSError as error:
+        raise InvalidParameter(f"{value[1:]} cannot be read ({error.strerror}).") from None
