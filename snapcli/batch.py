@@ -236,9 +236,9 @@ def run_batch(
                 for future in finished:
                     record(future.result())
             pending.add(pool.submit(one, item))
-        for future in pending:
+        while pending:  # each outcome reported once, even when Ctrl-C lands in the middle
+            future = pending.pop()
             record(future.result())
-        pending = set()
     except KeyboardInterrupt:
         summary.interrupted = True
         runner.stop_all()
