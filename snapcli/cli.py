@@ -43,6 +43,8 @@ def cli(ctx: click.Context, ffmpeg: str | None, debug: bool) -> None:
       snapcli grab talk.mp4 --count 10              # one snapshot a second from the start
       snapcli grab talk.mp4 --interval 0 --count 12 --width 320
       snapcli grab talk.mp4 --at 1500,61000 --json  # exact frames at 1.5 s and 61 s
+      snapcli sprite talk.mp4                       # sprite sheets + thumbnails.vtt
+      snapcli submit VideoId=talk.mp4 Count=10      # the API's words; runs in the background
       snapcli probe talk.mp4
     """
     ctx.obj = {"ffmpeg": ffmpeg}
