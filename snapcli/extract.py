@@ -31,7 +31,7 @@ from .errors import (
     PermissionDenied,
     ResourceContentBad,
 )
-from .geometry import FrameGeometry
+from .geometry import FrameGeometry, round_half_up
 from .plan import Plan, Run
 from .probe import VideoInfo
 
@@ -262,3 +262,56 @@ class _RunExtractor:
         if "Unrecognized option" in errors:
             raise FFmpegUnavailable(f"snapcli needs ffmpeg 5.0 or newer ({reason}).")
         raise ResourceContentBad(f"ffmpeg could not decode {self.video.source} ({reason}).")
+
+
+_BLACKFRAME = re.compile(
+    r"\[Parsed_blackframe_\d+ @ [^\]]+\] "
+    r"frame:\s*\d+ pblack:\s*\d+ pts:\s*(-?\d+)"
+)
+
+
+def first_frame_not_black(
+    video: VideoInfo,
+    black_level: int,
+    pixel_threshold: int,
+    *,
+    within_ms: int = 5000,
+    keyframes_only: bool = False,
+    ffmpeg: str | None = None,
+) -> int | None:
+    """The pts of the first frame (keyframe) in the first `within_ms` whose share of black pixels
+    (luma below `pixel_threshold`) is under `black_level` percent; None when all are darker."""
+    binary = runner.find_tool("ffmpeg", ffmpeg)
+    timeline = video.timeline
+    start_micros = timeline.seconds(timeline.origin) * MICROSECONDS
+    input_options: dict[str, object] = {"noautorotate": None, "copyts": None}
+    if keyframes_only:
+        input_options.update(skip_frame="nokey", discard="nokey")
+    args = list(
+        ffmpeg_builder.input(video.input_url, **input_options)[str(video.stream_index)]
+        .filter("settb", "AVTB")
+        .filter("select", f"lt(pts,{int(start_micros) + within_ms * 1000})")
+        .filter("showinfo")
+        .filter("scale", 160, -2)
+        .filter("blackframe", amount=black_level, threshold=pixel_threshold)
+        .output("-", format="null")
+        .global_args("-nostdin", "-hide_banner")
+        .compile(cmd=binary)
+    )
+    shown: list[int] = []
+    black: set[int] = set()
+
+    def on_line(line: str) -> None:
+        if match := _SHOWINFO.search(line):
+            shown.append(int(match.group(1)))
+        elif match := _BLACKFRAME.search(line):
+            black.add(int(match.group(1)))
+
+    with runner.ToolProcess(args, on_stderr_line=on_line) as process:
+        process.read_all()
+        if process.wait() != 0:
+            raise ResourceContentBad(f"ffmpeg could not decode {video.source}.")
+    for micros in shown:
+        if micros not in black:
+            return timeline.frame_at(round_half_up((micros - start_micros) / 1000))
+    return None

@@ -24,7 +24,7 @@ from .event import (
     failure_event,
     success_event,
 )
-from .extract import extract
+from .extract import extract, first_frame_not_black
 from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
@@ -118,8 +118,16 @@ def run_job(
     identity = identity or JobIdentity.new()
     try:
         intra = request.frame_type == "intra"
-        info = probe(video_id, ffmpeg, near_ms=_probe_windows(request), keyframes=intra)
+        windows = None if request.skip_black else _probe_windows(request)
+        info = probe(video_id, ffmpeg, near_ms=windows, keyframes=intra)
         job = _Job(info, request, options)
+        if request.skip_black and len(job.shots) > 1 and job.shots[0].time_ms == 0:
+            level, threshold = request.skip_black
+            bright = first_frame_not_black(
+                info, level, threshold, keyframes_only=intra, ffmpeg=ffmpeg
+            )
+            if bright is not None:
+                job.frame_of[job.shots[0].index] = bright
         event = job.run(
             identity,
             Path(output_dir) / (name or output_name(video_id)),
@@ -215,8 +223,9 @@ class _Job:
         total = len(self.shots)
         with StagedOutput(result.parent, result.name) as staged:
             color = background_rgb(self.request.sprite.color) if self.request.sprite else (0, 0, 0)
+            step = self.request.sprite.cell_step if self.request.sprite else 1
             sheets = [
-                SheetWriter(layout, total, color, staged.write_bytes, quality, scale)
+                SheetWriter(layout, total, color, staged.write_bytes, quality, scale, step)
                 for scale, layout in self.layouts
             ]
             done = 0
@@ -305,9 +314,10 @@ class _Job:
             pictures = [
                 (
                     shot.frame_time_ms if self.intra else shot.time_ms,
-                    cue_url(targets.get(shot.index) or str(shot.path), self.options.vtt_base_url),
+                    cue_url(str(targets.get(shot.index) or shot.path), self.options.vtt_base_url),
                 )
                 for shot in taken
+                if shot.index in targets or shot.path  # a snapshot left out of the sheets
             ]
             name = VTT_NAME if scale == 1 else VTT_NAME.replace(".vtt", f"@{scale}x.vtt")
             cues = thumbnail_cues(pictures, self.info.duration_ms)

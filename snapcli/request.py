@@ -49,6 +49,7 @@ class SpriteConfig:
     margin: int = 0
     color: str = "black"  # a colour name, #RRGGBB, or "random"
     keep_cells: bool = True
+    cell_step: int = 1  # tile every k-th snapshot (the MTS dialect's CellSelStep)
 
     def to_api(self) -> dict[str, Any]:
         api: dict[str, Any] = {
@@ -63,6 +64,8 @@ class SpriteConfig:
             api["CellWidth"] = self.cell_width
         if self.cell_height is not None:
             api["CellHeight"] = self.cell_height
+        if self.cell_step != 1:
+            api["CellSelStep"] = self.cell_step
         return api
 
 
@@ -79,6 +82,9 @@ class SnapshotRequest:
     frame_type: FrameType = "normal"
     user_data: UserData | None = field(default=None)
     sprite: SpriteConfig | None = None
+    # (BlackLevel %, PixelBlackThreshold): a job of several shots from 0 starts at the first frame
+    # of the first 5 s that is not that dark (the MTS dialect's black-frame filter).
+    skip_black: tuple[int, int] | None = None
 
     def to_api(self) -> dict[str, Any]:
         """The request in the API's own spelling (what a job record or a resume check compares)."""
@@ -94,6 +100,8 @@ class SnapshotRequest:
             "Height": self.height,
             "UserData": self.user_data.value if self.user_data else None,
             "SpriteSnapshotConfig": self.sprite.to_api() if self.sprite else None,
+            "BlackLevel": self.skip_black[0] if self.skip_black else None,
+            "PixelBlackThreshold": self.skip_black[1] if self.skip_black else None,
         }
         api.update({key: value for key, value in optional.items() if value is not None})
         return api

@@ -12,6 +12,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import ceil
 
 from PIL import Image, ImageColor
 
@@ -54,19 +55,22 @@ class SheetRecord:
 
 
 class SheetWriter:
-    """Pastes each snapshot into its cell; writes a sheet the moment its last cell is in."""
+    """Pastes each snapshot into its cell; writes a sheet the moment its last cell is in. With a
+    `cell_step` of k, only snapshots 1, 1 + k, 1 + 2k, … are tiled."""
 
     def __init__(
         self,
         layout: SpriteLayout,
-        total_cells: int,
+        snapshots: int,
         background: tuple[int, int, int],
         write: Writer,
         quality: int,
         scale: int = 1,
+        cell_step: int = 1,
     ) -> None:
         self.layout = layout
-        self.total_cells = total_cells
+        self.cell_step = cell_step
+        self.total_cells = ceil(snapshots / cell_step)
         self.background = background
         self.scale = scale
         self._write = write
@@ -76,12 +80,15 @@ class SheetWriter:
         self._lock = threading.Lock()
         self.records = {
             sheet: SheetRecord(sheet, sheet_name(sheet, scale), *layout.sheet_size)
-            for sheet in range(1, layout.sheet_count(total_cells) + 1)
+            for sheet in range(1, layout.sheet_count(self.total_cells) + 1)
         }
 
     def add(self, snapshot_index: int, picture: Image.Image) -> None:
-        """Place snapshot `snapshot_index` (1-based, schedule order) into its cell."""
-        box = self.layout.place(snapshot_index - 1)
+        """Place snapshot `snapshot_index` (1-based, schedule order) in its cell, if it has one."""
+        position, skipped = divmod(snapshot_index - 1, self.cell_step)
+        if skipped:
+            return
+        box = self.layout.place(position)
         size = (box.width, box.height)
         cell = picture if picture.size == size else picture.resize(size, Image.Resampling.LANCZOS)
         with self._lock:
