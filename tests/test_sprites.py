@@ -255,7 +255,7 @@ def test_sheets_are_written_and_let_go_as_they_fill() -> None:
     layout = SpriteLayout(columns=2, lines=2, cell_width=8, cell_height=8)
     writer = SheetWriter(
         layout,
-        total_cells=10,
+        snapshots=10,
         background=(0, 0, 0),
         write=lambda n, b: written.append(n),
         quality=80,
