@@ -21,7 +21,7 @@ from .cli import (
     _with_vtt,
     cli,
 )
-from .errors import ExitStatus, InvalidParameter
+from .errors import ExitStatus, InvalidParameter, SnapcliError
 
 ACTION = "SubmitSnapshotJob"
 
@@ -40,6 +40,13 @@ ACTION = "SubmitSnapshotJob"
 @click.option("--vtt", is_flag=True, help="Also write thumbnails.vtt.")
 @click.option("--vtt-base-url", metavar="URL", help="Make the VTT's picture URLs absolute.")
 @click.option("--wait", is_flag=True, help="Wait for the job and print its SnapshotComplete event.")
+@click.option(
+    "--storage-root",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    help="MTS dialect: the folder whose subfolders are the buckets.",
+)
 @click.pass_context
 def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int:
     """Submit a SubmitSnapshotJob request in the API's own words, as the cloud takes it.
@@ -50,6 +57,10 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
     worker (see snapcli jobs). With --wait, the SnapshotComplete event is printed instead, and
     the exit status is the job's.
 
+    A request with Input and SnapshotConfig is in the media-processing (MTS) dialect: buckets are
+    folders under --storage-root, files land where OutputFile's Object says, and the answer is
+    the MTS SnapshotJob (a single snapshot without Interval or Num is taken before it).
+
     \b
     Examples:
       snapcli submit VideoId=talk.mp4 Count=10 Width=320
@@ -57,12 +68,26 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
       snapcli submit request.json --wait
       echo '{"VideoId": "talk.mp4", "SnapshotTemplateId": "…"}' | snapcli submit -
       snapcli jobs wait "$(snapcli submit VideoId=talk.mp4 Count=3 | jq -r .SnapshotJob.JobId)"
+      snapcli submit --storage-root media 'Input={"Bucket":"in","Object":"talk.mp4"}' \\
+        'SnapshotConfig={"OutputFile":{"Bucket":"out","Object":"{FileName}-{Count}.jpg"},"Num":5}'
     """
     from .jobs import submit as submit_job
+    from .mts import is_mts
+    from .wire import read_wire_request
 
     wait = flags.pop("wait")
+    storage_root = flags.pop("storage_root")
     with _api_errors(True):
-        identity = submit_job(_submission(ctx, request, flags))
+        if not request:
+            raise InvalidParameter(
+                "no request given: name Key=Value pairs, a file, or - for stdin."
+            )
+        mapping = read_wire_request(request, sys.stdin.read)
+        if mapping.get("Action", ACTION) != ACTION:
+            raise InvalidParameter(f"Action must be {ACTION}, got {mapping['Action']!r}.")
+        if is_mts(mapping):
+            return _submit_mts(ctx, mapping, storage_root, wait)
+        identity = submit_job(_submission(ctx, mapping, flags))
     if not wait:
         _print_json({"RequestId": identity.request_id, "SnapshotJob": {"JobId": identity.job_id}})
         if sys.stderr.isatty():
@@ -71,19 +96,13 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
     return _waited([identity.job_id], timeout=None, as_json=True)
 
 
-def _submission(ctx: click.Context, arguments: tuple[str, ...], flags: dict[str, Any]) -> Any:
+def _submission(ctx: click.Context, mapping: dict[str, Any], flags: dict[str, Any]) -> Any:
     """The JobSpec of a request in the API's words (VOD dialect)."""
     from .jobs import JobSpec
     from .request import build_request, read_api_request
     from .templates import with_template
-    from .wire import read_wire_request
 
-    if not arguments:
-        raise InvalidParameter("no request given: name Key=Value pairs, a file, or - for stdin.")
-    mapping = read_wire_request(arguments, sys.stdin.read)
     api = read_api_request(mapping)
-    if api.action is not None and api.action != ACTION:
-        raise InvalidParameter(f"Action must be {ACTION}, got {api.action!r}.")
     for key in api.unknown_keys:
         _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
     if not api.video_id:
@@ -98,6 +117,66 @@ def _submission(ctx: click.Context, arguments: tuple[str, ...], flags: dict[str,
     return JobSpec.of(
         api.video_id, snapshot_request, output_dir, options, ctx.obj["ffmpeg"], extra=extra
     )
+
+
+# Keys of an MTS request besides its parameters: the account's, which a query string carries.
+_MTS_KEYS = ("Input", "SnapshotConfig", "PipelineId", "UserData", "OwnerId", "OwnerAccount",
+             "ResourceOwnerId", "ResourceOwnerAccount")  # fmt: skip
+
+
+def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, wait: bool) -> int:
+    """An MTS request: a single snapshot at once, anything else queued; the MTS answer."""
+    from pathlib import Path
+
+    from .event import JobIdentity
+    from .jobs import JobSpec, find_jobs, record_finished, wait_for
+    from .jobs import submit as submit_job
+    from .mts import ResourceNotFound, read_mts_request, request_record, snapshot_job
+    from .mts_job import bucket_path, run_mts_job
+    from .request import PROTOCOL_KEYS
+
+    for key in mapping:
+        if key not in (*_MTS_KEYS, *PROTOCOL_KEYS):
+            _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
+    mts = read_mts_request(mapping)
+    root = Path(storage_root).absolute()
+    video = bucket_path(root, mts.input)
+    if not video.is_file():
+        raise ResourceNotFound(
+            f"the input object {mts.input.bucket}/{mts.input.object} does not exist "
+            f"(buckets are folders under {root})."
+        )
+    parameters = {key: value for key, value in mapping.items() if key in _MTS_KEYS}
+    spec = JobSpec(
+        video_id=str(video),
+        cwd=str(root),
+        output_dir=str(root),
+        request=request_record(mts),
+        options={},
+        ffmpeg=ctx.obj["ffmpeg"],
+        extra={"Mts": parameters, "StorageRoot": str(root)},
+    )
+    if mts.synchronous:
+        identity = JobIdentity.new()
+        try:
+            event = run_mts_job(mts, root, identity, ffmpeg=ctx.obj["ffmpeg"])
+        except SnapcliError as error:
+            if error.event is not None:
+                record_finished(spec, error.event, "mts", mts.pipeline)
+            error.event = None  # the answer is the API's error response
+            raise
+        record_finished(spec, event, "mts", mts.pipeline)
+    else:
+        identity = submit_job(spec, dialect="mts", pipeline=mts.pipeline)
+    if wait and not mts.synchronous:
+        (record,) = wait_for([identity.job_id])
+    else:
+        (record,), _ = find_jobs([identity.job_id])
+    _print_json({"RequestId": identity.request_id, "SnapshotJob": snapshot_job(record)})
+    if record["State"] == "Fail":
+        click.echo(f"snapcli: {record['Code']}: {record['Message']}", err=True)
+        return ExitStatus.JOB_FAILED
+    return ExitStatus.SUCCESS
 
 
 def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
@@ -180,7 +259,14 @@ def list_command(states: tuple[str, ...], video: str | None, limit: int, as_json
 
 @jobs.command("show", context_settings=CONTEXT)
 @click.argument("job_ids", nargs=-1, required=True, metavar="JOBID...")
-def show_command(job_ids: tuple[str, ...]) -> int:
+@click.option(
+    "--dialect",
+    type=click.Choice(["vod", "mts"]),
+    default="vod",
+    show_default=True,
+    help="mts: answer as QuerySnapshotJobList does (MTS jobs only).",
+)
+def show_command(job_ids: tuple[str, ...], dialect: str) -> int:
     """Show jobs whole, as JSON: request, state, timings, callback, event. A unique prefix of
     six or more characters names a job; ids that name none are listed under NonExistJobIds
     (exit status 2).
@@ -195,6 +281,20 @@ def show_command(job_ids: tuple[str, ...]) -> int:
     with _api_errors(True):
         recover()
         records, missing = find_jobs(job_ids)
+    if dialect == "mts":
+        from .event import JobIdentity
+        from .mts import snapshot_job
+
+        missing += [record["JobId"] for record in records if record["Dialect"] != "mts"]
+        found = [snapshot_job(record) for record in records if record["Dialect"] == "mts"]
+        _print_json(
+            {
+                "RequestId": JobIdentity.new().request_id,
+                "SnapshotJobList": {"SnapshotJob": found},
+                "NonExistSnapshotJobIds": {"String": missing},
+            }
+        )
+        return ExitStatus.INVALID_REQUEST if missing else ExitStatus.SUCCESS
     _print_json({"Jobs": records, "NonExistJobIds": missing})
     return ExitStatus.INVALID_REQUEST if missing else ExitStatus.SUCCESS
 

@@ -127,8 +127,14 @@ def submit(
     return identity
 
 
-def record_finished(spec: JobSpec, event: SnapshotComplete | dict[str, Any]) -> None:
-    """Record a job that ran in the foreground (grab, sprite, batch), with its event."""
+def record_finished(
+    spec: JobSpec,
+    event: SnapshotComplete | dict[str, Any],
+    dialect: str = "vod",
+    pipeline: str | None = None,
+) -> None:
+    """Record a job that ran in the foreground (grab, sprite, batch, a synchronous MTS
+    snapshot), with its event."""
     identity = JobIdentity(request_id=event["RequestId"], job_id=event["JobId"])
     now = time.time()
     with connect() as db:
@@ -137,6 +143,8 @@ def record_finished(spec: JobSpec, event: SnapshotComplete | dict[str, Any]) -> 
             identity,
             spec,
             state=SUCCESS if event.get("Status") == "success" else FAIL,
+            dialect=dialect,
+            pipeline=pipeline,
             started=now,
             finished=now,
             attempts=1,
@@ -205,6 +213,20 @@ def run_claimed(claimed: ClaimedJob, workers: int, decoder_threads: int | None) 
     event: SnapshotComplete
     try:
         os.chdir(spec.cwd)
+        if "Mts" in spec.extra:
+            from .mts import read_mts_request
+            from .mts_job import run_mts_job
+
+            event = run_mts_job(
+                read_mts_request(spec.extra["Mts"]),
+                spec.extra["StorageRoot"],
+                claimed.identity,
+                ffmpeg=spec.ffmpeg,
+                workers=workers,
+                decoder_threads=decoder_threads,
+            )
+            finish(claimed, event)
+            return
         event = run_job(
             spec.video_id,
             spec.snapshot_request(),
