@@ -157,7 +157,9 @@ def record_finished(
 
 def _callback_note(spec: JobSpec, event: Any) -> str | None:
     """How the callback went: None without a callback URL."""
-    user_data = spec.request.get("UserData") or {}
+    user_data = spec.request.get("UserData")
+    if not isinstance(user_data, dict):  # none, or the MTS dialect's plain text
+        return None
     url = (user_data.get("MessageCallback") or {}).get("CallbackURL")
     if not url:
         return None

@@ -245,9 +245,8 @@ def read_mts_request(mapping: Mapping[str, Any]) -> MtsRequest:
         config=_echo(config),
         several=several,
     )
-    if num is not None or times:
-        check_names(made, len(times) or num or 1)
-    elif several and sprite is not None and "{TileCount}" not in tile_pattern(made):
+    check_names(made, len(times) or num or (2 if several else 1))
+    if not times and num is None and several and sprite and "{TileCount}" not in tile_pattern(made):
         raise InvalidParameter(
             "a tiling of snapshots to the end of the video may fill several sheets: "
             "its TileOutputFile.Object must contain {TileCount}."
