@@ -131,8 +131,8 @@ def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, 
     from .event import JobIdentity
     from .jobs import JobSpec, find_jobs, record_finished, wait_for
     from .jobs import submit as submit_job
-    from .mts import ResourceNotFound, read_mts_request, request_record, snapshot_job
-    from .mts_job import bucket_path, run_mts_job
+    from .mts import read_mts_request, request_record, snapshot_job
+    from .mts_job import input_file, run_mts_job
     from .request import PROTOCOL_KEYS
 
     for key in mapping:
@@ -140,12 +140,7 @@ def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, 
             _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
     mts = read_mts_request(mapping)
     root = Path(storage_root).absolute()
-    video = bucket_path(root, mts.input)
-    if not video.is_file():
-        raise ResourceNotFound(
-            f"the input object {mts.input.bucket}/{mts.input.object} does not exist "
-            f"(buckets are folders under {root})."
-        )
+    video = input_file(mts, root)
     parameters = {key: value for key, value in mapping.items() if key in _MTS_KEYS}
     spec = JobSpec(
         video_id=str(video),

@@ -24,6 +24,17 @@ def bucket_path(root: Path, place: Place, name: str | None = None) -> Path:
     return root / place.bucket / (place.object if name is None else name)
 
 
+def input_file(mts: MtsRequest, root: Path) -> Path:
+    """The input object's file, or InvalidParameter.ResourceNotFound."""
+    video = bucket_path(root, mts.input)
+    if not video.is_file():
+        raise ResourceNotFound(
+            f"the input object {mts.input.bucket}/{mts.input.object} does not exist "
+            f"(buckets are folders under {root})."
+        )
+    return video
+
+
 def run_mts_job(
     mts: MtsRequest,
     storage_root: str | os.PathLike[str],
@@ -36,12 +47,7 @@ def run_mts_job(
     """Take the snapshots of an MTS request and put each file where its Object says; the event
     lists them relative to the storage root. Raises like run_job."""
     root = Path(storage_root).absolute()
-    video = bucket_path(root, mts.input)
-    if not video.is_file():
-        raise ResourceNotFound(
-            f"the input object {mts.input.bucket}/{mts.input.object} does not exist "
-            f"(buckets are folders under {root})."
-        )
+    video = input_file(mts, root)
     staging = bucket_path(root, mts.output, f"{STAGING_PREFIX}{identity.job_id}")
     try:
         event = run_job(

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TestVideo, frame_number
+from conftest import Receiver, TestVideo, frame_number
 from PIL import Image
 
 
@@ -344,27 +344,13 @@ def test_console_script_and_module_both_run(videos: dict[str, TestVideo]) -> Non
 
 
 def test_callback_receives_the_event_once(run_cli, videos: dict[str, TestVideo]) -> None:
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    received: list[dict] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    user_data = json.dumps({"MessageCallback": {"CallbackURL": url}, "Extend": {"k": "v"}})
+    receiver = Receiver()
+    received = receiver.bodies
+    user_data = json.dumps({"MessageCallback": {"CallbackURL": receiver.url}, "Extend": {"k": "v"}})
     result = run_cli(
         "grab", str(videos["h264"].path), "--count", "2", "--user-data", user_data, "--json"
     )
-    server.shutdown()
+    receiver.close()
     assert result.code == 0 and result.stderr == ""
     assert len(received) == 1
     assert received[0] == json.loads(result.stdout)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BAND_HEIGHT, band_source, frame_number
+from conftest import BAND_HEIGHT, band_source, frame_number, sdk_query_string
 from PIL import Image
 
 from snapcli.mts import object_name, read_mts_request
@@ -193,41 +191,9 @@ def test_object_placeholders() -> None:
 # ---- the official MTS SDK ---------------------------------------------------------------------
 
 
-def caught_query(request: Any) -> str:
-    """The query string the official MTS SDK sends for a request, caught by a local server."""
-    from alibabacloud_mts20140618.client import Client
-    from alibabacloud_tea_openapi import models as open_api
-
-    caught: list[str] = []
-
-    class Catcher(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            caught.append(self.path.split("?", 1)[1])
-            body = b'{"RequestId": "R", "SnapshotJob": {"Id": "J"}}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Catcher)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    config = open_api.Config(
-        access_key_id="id", access_key_secret="secret", protocol="http",
-        endpoint=f"127.0.0.1:{server.server_address[1]}", region_id="cn-shanghai",
-    )  # fmt: skip
-    try:
-        Client(config).submit_snapshot_job(request)
-    finally:
-        server.shutdown()
-    return caught[0]
-
-
 def test_the_official_mts_sdks_requests_and_answers(run_cli, media: Path, tmp_path: Path) -> None:
     from alibabacloud_mts20140618 import models
+    from alibabacloud_mts20140618.client import Client
 
     config = {"OutputFile": {"Bucket": "media", "Object": "sdk-{Source}/{Count}.jpg"},
               "Time": "2000", "Interval": "1", "Num": "3", "Height": "360"}  # fmt: skip
@@ -244,7 +210,7 @@ def test_the_official_mts_sdks_requests_and_answers(run_cli, media: Path, tmp_pa
             (tmp_path / "mts.json").write_text(json.dumps(request.to_map()))
             given = "mts.json"
         else:
-            given = caught_query(request)
+            given = sdk_query_string(Client, request, {"RequestId": "R", "SnapshotJob": {}})
             assert "SnapshotConfig=%7B" in given and "PipelineId=sdk" in given
         result = run_cli("submit", "--storage-root", str(media), given, "--wait")
         assert result.code == 0, result.stderr

@@ -8,14 +8,12 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TestVideo, frame_number
+from conftest import Receiver, TestVideo, frame_number, sdk_query_string
 from PIL import Image
 
 from snapcli.request import build_request, read_api_request
@@ -46,30 +44,6 @@ def frames_in(folder: Path) -> list[int]:
 
 def shots(event: dict[str, Any]) -> list[tuple[int, int, int, int]]:
     return [(s["Time"], s["FrameTime"], s["Width"], s["Height"]) for s in event["Snapshots"]]
-
-
-class Receiver:
-    """A local HTTP server that keeps every POSTed JSON body."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        received = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
 
 
 # ---- the wire forms ---------------------------------------------------------------------------
@@ -276,39 +250,6 @@ def test_only_http_callback_urls_are_taken(run_cli, videos: dict[str, TestVideo]
 # ---- the official SDK -------------------------------------------------------------------------
 
 
-def sdk_query_string(request: Any) -> str:
-    """The query string the official VOD SDK sends for a request, caught by a local server."""
-    from alibabacloud_tea_openapi import models as open_api
-    from alibabacloud_vod20170321.client import Client
-
-    caught: list[str] = []
-
-    class Catcher(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            caught.append(self.path.split("?", 1)[1])
-            body = b'{"RequestId": "R", "SnapshotJob": {"JobId": "J"}}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Catcher)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    config = open_api.Config(
-        access_key_id="id", access_key_secret="secret", protocol="http",
-        endpoint=f"127.0.0.1:{server.server_address[1]}", region_id="cn-shanghai",
-    )  # fmt: skip
-    try:
-        Client(config).submit_snapshot_job(request)
-    finally:
-        server.shutdown()
-    return caught[0]
-
-
 def test_the_official_sdks_requests_give_what_grab_gives(
     run_cli, videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
@@ -324,7 +265,9 @@ def test_the_official_sdks_requests_give_what_grab_gives(
     )  # fmt: skip
     (tmp_path / "request.json").write_text(json.dumps(request.to_map()))
     from_map = run_cli("submit", "request.json", "-o", "map", "--wait")
-    query = sdk_query_string(request)
+    from alibabacloud_vod20170321.client import Client
+
+    query = sdk_query_string(Client, request, {"RequestId": "R", "SnapshotJob": {"JobId": "J"}})
     assert "SpriteSnapshotConfig=%7B" in query
     from_query = run_cli("submit", query, "-o", "query", "--wait")
     grab = run_cli(
