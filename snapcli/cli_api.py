@@ -21,7 +21,7 @@ from .cli import (
     _with_vtt,
     cli,
 )
-from .errors import ExitStatus, InvalidParameter, SnapcliError
+from .errors import ExitStatus, InvalidParameter
 
 ACTION = "SubmitSnapshotJob"
 
@@ -119,54 +119,14 @@ def _submission(ctx: click.Context, mapping: dict[str, Any], flags: dict[str, An
     )
 
 
-# Keys of an MTS request besides its parameters: the account's, which a query string carries.
-_MTS_KEYS = ("Input", "SnapshotConfig", "PipelineId", "UserData", "OwnerId", "OwnerAccount",
-             "ResourceOwnerId", "ResourceOwnerAccount")  # fmt: skip
-
-
 def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, wait: bool) -> int:
     """An MTS request: a single snapshot at once, anything else queued; the MTS answer."""
-    from pathlib import Path
+    from .mts import snapshot_job
+    from .mts_job import submit_mts
 
-    from .event import JobIdentity
-    from .jobs import JobSpec, find_jobs, record_finished, wait_for
-    from .jobs import submit as submit_job
-    from .mts import read_mts_request, request_record, snapshot_job
-    from .mts_job import input_file, run_mts_job
-    from .request import PROTOCOL_KEYS
-
-    for key in mapping:
-        if key not in (*_MTS_KEYS, *PROTOCOL_KEYS):
-            _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
-    mts = read_mts_request(mapping)
-    root = Path(storage_root).absolute()
-    video = input_file(mts, root)
-    parameters = {key: value for key, value in mapping.items() if key in _MTS_KEYS}
-    spec = JobSpec(
-        video_id=str(video),
-        cwd=str(root),
-        output_dir=str(root),
-        request=request_record(mts),
-        options={},
-        ffmpeg=ctx.obj["ffmpeg"],
-        extra={"Mts": parameters, "StorageRoot": str(root)},
-    )
-    if mts.synchronous:
-        identity = JobIdentity.new()
-        try:
-            event = run_mts_job(mts, root, identity, ffmpeg=ctx.obj["ffmpeg"])
-        except SnapcliError as error:
-            if error.event is not None:
-                record_finished(spec, error.event, "mts", mts.pipeline)
-            error.event = None  # the answer is the API's error response
-            raise
-        record_finished(spec, event, "mts", mts.pipeline)
-    else:
-        identity = submit_job(spec, dialect="mts", pipeline=mts.pipeline)
-    if wait and not mts.synchronous:
-        (record,) = wait_for([identity.job_id])
-    else:
-        (record,), _ = find_jobs([identity.job_id])
+    identity, record, unknown = submit_mts(mapping, storage_root, ctx.obj["ffmpeg"], wait=wait)
+    for key in unknown:
+        _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
     _print_json({"RequestId": identity.request_id, "SnapshotJob": snapshot_job(record)})
     if record["State"] == "Fail":
         click.echo(f"snapcli: {record['Code']}: {record['Message']}", err=True)

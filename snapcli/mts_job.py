@@ -11,10 +11,21 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParameter, PermissionDenied
+from .errors import InvalidParameter, PermissionDenied, SnapcliError
 from .event import JobIdentity, SnapshotComplete
 from .job import OutputOptions, run_job
-from .mts import MtsRequest, Place, ResourceNotFound, object_name, tile_pattern, vtt_companion
+from .jobs import JobSpec, find_jobs, record_finished, submit, wait_for
+from .mts import (
+    MtsRequest,
+    Place,
+    ResourceNotFound,
+    object_name,
+    read_mts_request,
+    request_record,
+    tile_pattern,
+    vtt_companion,
+)
+from .request import PROTOCOL_KEYS
 from .vtt import VTT_NAME
 
 STAGING_PREFIX = ".snapcli-mts-"
@@ -151,3 +162,56 @@ def _rewrite_paths(
             info["SnapshotFormat"] = event["Sprites"][0]["Path"]
         info["SnapshotRegular"] = (root / info["SnapshotFormat"]).as_uri()
     event["OutputDir"] = str(root)
+
+
+# An MTS request's own keys; the protocol's and the account's are passed over quietly.
+MTS_PARAMETERS = ("Input", "SnapshotConfig", "PipelineId", "UserData")
+ACCOUNT_KEYS = ("OwnerId", "OwnerAccount", "ResourceOwnerId", "ResourceOwnerAccount")
+
+
+def submit_mts(
+    mapping: dict[str, Any],
+    storage_root: str | os.PathLike[str],
+    ffmpeg: str | None = None,
+    *,
+    wait: bool = False,
+) -> tuple[JobIdentity, dict[str, Any], list[str]]:
+    """Submit an MTS request as the service does: a single snapshot without Interval or Num is
+    taken now, anything else is queued (and waited for with `wait`). Returns the job's ids, its
+    record, and the keys of the request that are no parameter of it. A synchronous job that
+    fails raises, as the service answers with an error."""
+    unknown = [
+        key for key in mapping if key not in (*MTS_PARAMETERS, *ACCOUNT_KEYS, *PROTOCOL_KEYS)
+    ]
+    mts = read_mts_request(mapping)
+    root = Path(storage_root).absolute()
+    video = input_file(mts, root)
+    spec = JobSpec(
+        video_id=str(video),
+        cwd=str(root),
+        output_dir=str(root),
+        request=request_record(mts),
+        options={},
+        ffmpeg=ffmpeg,
+        extra={
+            "Mts": {key: value for key, value in mapping.items() if key in MTS_PARAMETERS},
+            "StorageRoot": str(root),
+        },
+    )
+    if mts.synchronous:
+        identity = JobIdentity.new()
+        try:
+            event = run_mts_job(mts, root, identity, ffmpeg=ffmpeg)
+        except SnapcliError as error:
+            if error.event is not None:
+                record_finished(spec, error.event, "mts", mts.pipeline)
+            error.event = None  # the answer is the API's error response, not an event
+            raise
+        record_finished(spec, event, "mts", mts.pipeline)
+    else:
+        identity = submit(spec, dialect="mts", pipeline=mts.pipeline)
+    if wait and not mts.synchronous:
+        (record,) = wait_for([identity.job_id])
+    else:
+        (record,), _ = find_jobs([identity.job_id])
+    return identity, record, unknown
