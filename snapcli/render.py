@@ -134,7 +134,8 @@ def print_batch_summary(summary: Any, to_stderr: bool = False) -> None:
 
 
 def print_jobs(records: list[dict[str, Any]]) -> None:
-    """Job records as a table, newest first."""
+    """Job records as a table, newest first. Ids are cut to 12 characters: enough to name a job
+    in `jobs show` and `jobs wait`, which take a unique prefix."""
     if not records:
         Console().print("no jobs")
         return
@@ -143,16 +144,17 @@ def print_jobs(records: list[dict[str, Any]]) -> None:
     table.add_column("State", no_wrap=True)
     table.add_column("Created", no_wrap=True)
     table.add_column("Video", overflow="fold")
-    table.add_column("Result")
+    table.add_column("Result", no_wrap=True)
     colours = {"Success": "green", "Fail": "red", "Snapshoting": "yellow"}
     for record in records:
         event = record.get("Event") or {}
-        result = record.get("Code") or f"{len(event.get('Snapshots', []))} snapshots"
+        taken = len(event.get("Snapshots", []))
+        result = record.get("Code") or f"{taken} snapshot{'' if taken == 1 else 's'}"
         if record["State"] not in ("Success", "Fail"):
             result = ""
         state = record["State"]
         table.add_row(
-            record["JobId"],
+            record["JobId"][:12],
             f"[{colours.get(state, 'default')}]{state}[/]",
             (record["CreationTime"] or "").replace("T", " ").rstrip("Z"),
             escape(record["VideoId"]),
