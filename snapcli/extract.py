@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
+from typing import Any
 
 import ffmpeg as ffmpeg_builder
 
@@ -36,7 +37,8 @@ from .plan import Plan, Run
 from .probe import VideoInfo
 
 FrameSink = Callable[[int, bytes], None]
-"""Receives (target pts, RGB bytes) for every target frame, from worker threads."""
+"""Receives (target pts, picture) for every target frame, from worker threads: raw RGB of the
+output size, or with `jpeg_quality` a finished JPEG file."""
 
 _SHOWINFO = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+)")
 MICROSECONDS = 1_000_000
@@ -63,15 +65,19 @@ def extract(
     ffmpeg: str | None = None,
     workers: int = 1,
     decoder_threads: int | None = None,
+    jpeg_quality: int | None = None,
 ) -> None:
     """Decode every run of the plan, `workers` at once, and hand each target frame to sink once.
 
     Each ffmpeg decodes with `decoder_threads` threads; by default its own choice when it runs
-    alone, and one when several share the cores."""
+    alone, and one when several share the cores. With `jpeg_quality` (for a video that
+    `encodes_jpeg` accepts), ffmpeg hands over finished JPEGs instead of RGB."""
     binary = runner.find_tool("ffmpeg", ffmpeg)
     parallel = min(workers, len(plan.runs))
     threads = decoder_threads or (1 if parallel > 1 else None)
-    extractor = _RunExtractor(video, plan.keyframes_only, geometry, sink, binary, threads)
+    extractor = _RunExtractor(
+        video, plan.keyframes_only, geometry, sink, binary, threads, jpeg_quality
+    )
     if parallel <= 1:
         for run in plan.runs:
             extractor.extract(run)
@@ -112,8 +118,10 @@ class _RunExtractor:
         sink: FrameSink,
         binary: str,
         threads: int | None,
+        jpeg_quality: int | None = None,
     ) -> None:
         self.video = video
+        self.jpeg_quality = jpeg_quality
         self.keyframes_only = keyframes_only
         self.geometry = geometry
         self.sink = sink
@@ -171,9 +179,13 @@ class _RunExtractor:
         overshot = False
         with runner.ToolProcess(args, on_stderr_line=on_line) as process:
             witness = self.witness
+            pictures = _JpegStream(process) if self.jpeg_quality else None
             while pending:
-                frame = process.read(self.frame_bytes)
-                if len(frame) < self.frame_bytes:
+                if pictures is not None:
+                    frame = pictures.next()
+                else:
+                    frame = process.read(self.frame_bytes)
+                if frame is None or len(frame) < (0 if pictures else self.frame_bytes):
                     break
                 try:
                     micros = shown.get(timeout=runner.stall_timeout())
@@ -225,7 +237,6 @@ class _RunExtractor:
         # ffmpeg 5.1 holds a selected frame back until the next selected frame reaches the output
         # (or the input ends): a trailer, the first frame after the last target, releases it.
         trailer = f"gt(pts,{windows[-1].micros + windows[-1].tolerance})"
-        geometry = self.geometry
         stream = (
             ffmpeg_builder.input(self.video.input_url, **input_options)[
                 str(self.video.stream_index)
@@ -233,26 +244,12 @@ class _RunExtractor:
             .filter("settb", "AVTB")
             .filter("select", f"{witness}{picks}+{trailer}")
             .filter("showinfo")
-            .filter(
-                "scale",
-                geometry.scale_width,
-                geometry.scale_height,
-                flags="bicubic+accurate_rnd+full_chroma_int",
-                in_color_matrix=self.video.color_matrix,
-                in_range=self.video.color_range,
-                out_range="pc",
-            )
         )
-        for name, options in geometry.turn_filters():
-            stream = stream.filter(name, **options)
-        output = stream.filter("format", "rgb24").output(
-            "pipe:1",
-            format="rawvideo",
-            pix_fmt="rgb24",
-            fps_mode="passthrough",
-            flush_packets=1,
-            **{"frames:v": len(windows) + 1 + self.witness},  # targets, trailer, witness
-        )
+        frames = {"frames:v": len(windows) + 1 + self.witness}  # targets, trailer, witness
+        if self.jpeg_quality:
+            output = _as_jpeg(stream, self.video, self.geometry, self.jpeg_quality, frames)
+        else:
+            output = _as_rgb(stream, self.video, self.geometry, frames)
         return list(output.global_args("-nostdin", "-hide_banner").compile(cmd=self.binary))
 
     def _raise_failure(self, errors: str) -> None:
@@ -262,6 +259,126 @@ class _RunExtractor:
         if "Unrecognized option" in errors:
             raise FFmpegUnavailable(f"snapcli needs ffmpeg 5.0 or newer ({reason}).")
         raise ResourceContentBad(f"ffmpeg could not decode {self.video.source} ({reason}).")
+
+
+def _as_rgb(stream: Any, video: VideoInfo, geometry: FrameGeometry, frames: dict[str, int]) -> Any:
+    """Scale and turn to the output size, converting to RGB with the source's own matrix and
+    range (as players do), and write raw frames."""
+    stream = stream.filter(
+        "scale",
+        geometry.scale_width,
+        geometry.scale_height,
+        flags="bicubic+accurate_rnd+full_chroma_int",
+        in_color_matrix=video.color_matrix,
+        in_range=video.color_range,
+        out_range="pc",
+    )
+    for name, options in geometry.turn_filters():
+        stream = stream.filter(name, **options)
+    return stream.filter("format", "rgb24").output(
+        "pipe:1",
+        format="rawvideo",
+        pix_fmt="rgb24",
+        fps_mode="passthrough",
+        flush_packets=1,
+        **frames,
+    )
+
+
+# The colorspace filter's names of the matrices the probe reports, for sources it converts.
+_COLORSPACE_OF = {"bt709": "bt709", "bt601": "smpte170m", "smpte240m": "smpte240m",
+                  "bt2020": "bt2020"}  # fmt: skip
+_JPEG_SOURCES = ("yuv420p", "yuv420p10le")
+
+
+def encodes_jpeg(video: VideoInfo) -> bool:
+    """Whether ffmpeg can hand over this video's frames as JPEGs with the right colours: 4:2:0
+    sources of a matrix the colorspace filter knows."""
+    return video.pix_fmt in _JPEG_SOURCES and video.color_matrix in _COLORSPACE_OF
+
+
+def jpeg_qscale(quality: int) -> int:
+    """ffmpeg's MJPEG quantiser scale for a libjpeg-style quality (1-100): the one whose
+    quantisation tables are nearest libjpeg's at that quality, rounded to the finer side (90
+    gives 2, 95 gives 1, 75 gives 7)."""
+    libjpeg_scale = 5000 / quality if quality < 50 else 200 - 2 * quality  # percent
+    return max(1, min(31, int(libjpeg_scale * 0.1415)))
+
+
+def _as_jpeg(
+    stream: Any, video: VideoInfo, geometry: FrameGeometry, quality: int, frames: dict[str, int]
+) -> Any:
+    """Scale and turn in YUV, convert the source's matrix and range to JPEG's (BT.601, full
+    range: what every JPEG decoder assumes) and encode in ffmpeg: no RGB on the way, and the
+    chroma is resampled once, if at all."""
+    if (geometry.scale_width, geometry.scale_height) != (video.width, video.height):
+        stream = stream.filter(
+            "scale", geometry.scale_width, geometry.scale_height, flags="bicubic+accurate_rnd"
+        )
+    for name, options in geometry.turn_filters():
+        stream = stream.filter(name, **options)
+    stream = stream.filter(
+        "colorspace",
+        all="bt470bg",
+        range="pc",
+        format="yuv420p",
+        fast=1,
+        iall=_COLORSPACE_OF[video.color_matrix],
+        irange=video.color_range,
+    ).filter("format", "yuvj420p")
+    return stream.output(
+        "pipe:1",
+        format="image2pipe",
+        vcodec="mjpeg",
+        qmin=1,
+        fps_mode="passthrough",
+        flush_packets=1,
+        **{"q:v": jpeg_qscale(quality)},
+        **frames,
+    )
+
+
+class _JpegStream:
+    """Splits ffmpeg's stream of JPEG files into single files: headers are walked by their
+    lengths, and the entropy-coded data ends at the first EOI (0xFFD9 occurs nowhere else in
+    it, JPEG's byte stuffing sees to that)."""
+
+    def __init__(self, process: runner.ToolProcess) -> None:
+        self.process = process
+        self.buffer = bytearray()
+
+    def _fill(self, size: int) -> bool:
+        while len(self.buffer) < size:
+            chunk = self.process.read_some(1 << 16)
+            if not chunk:
+                return False
+            self.buffer += chunk
+        return True
+
+    def next(self) -> bytes | None:
+        """The next JPEG file, or None at the end of the stream."""
+        if not self._fill(2):
+            return None
+        if self.buffer[:2] != b"\xff\xd8":
+            raise InternalError("ffmpeg's JPEG stream lost its place.")
+        position = 2
+        while True:  # header segments, up to and including the start of scan
+            if not self._fill(position + 4):
+                return None
+            marker = self.buffer[position + 1]
+            length = int.from_bytes(self.buffer[position + 2 : position + 4], "big")
+            position += 2 + length
+            if marker == 0xDA:
+                break
+        while True:
+            end = self.buffer.find(b"\xff\xd9", position)
+            if end >= 0:
+                picture = bytes(self.buffer[: end + 2])
+                del self.buffer[: end + 2]
+                return picture
+            position = max(position, len(self.buffer) - 1)
+            if not self._fill(len(self.buffer) + 1):
+                return None
 
 
 _BLACKFRAME = re.compile(

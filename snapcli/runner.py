@@ -7,6 +7,7 @@ so silence means it is stuck), and every live child is killed when the job is in
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -140,6 +141,16 @@ class ToolProcess:
             chunks.append(chunk)
             remaining -= len(chunk)
         return b"".join(chunks)
+
+    def read_some(self, most: int) -> bytes:
+        """What stdout has ready, up to `most` bytes (waiting only when it has nothing); b"" at
+        its end."""
+        stdout = self._process.stdout
+        assert isinstance(stdout, io.BufferedReader)
+        chunk = stdout.read1(most)
+        if chunk:
+            self._last_activity = time.monotonic()
+        return chunk
 
     def read_all(self) -> bytes:
         chunks = []
