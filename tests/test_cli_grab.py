@@ -382,3 +382,20 @@ def test_library_refuses_unknown_request_keywords(videos: dict[str, TestVideo]) 
 
     with pytest.raises(snapcli.SnapcliError, match="unknown request parameter 'cont'"):
         snapcli.grab(videos["h264"].path, cont=3)
+
+
+def test_quality_sets_the_jpeg_quantisation(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    from snapcli.extract import jpeg_qscale
+
+    assert [jpeg_qscale(q) for q in (100, 95, 90, 75, 50, 10, 1)] == [1, 1, 2, 7, 14, 31, 31]
+    sizes = {}
+    for quality in ("20", "95"):
+        result = run_cli("grab", str(videos["h264"].path), "--at", "2000", "--quality", quality,
+                         "-o", quality, "-q")  # fmt: skip
+        assert result.code == 0
+        picture = tmp_path / quality / "h264" / "snapshot-00001.jpg"
+        assert frame_number(Image.open(picture)) == videos["h264"].frame_shown_at(2000)
+        sizes[quality] = picture.stat().st_size
+    assert sizes["20"] < sizes["95"] * 0.6
