@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -215,37 +214,41 @@ def run_claimed(claimed: ClaimedJob, workers: int, decoder_threads: int | None) 
     event: SnapshotComplete
     try:
         os.chdir(spec.cwd)
-        if "Mts" in spec.extra:
-            from .mts import read_mts_request
-            from .mts_job import run_mts_job
-
-            event = run_mts_job(
-                read_mts_request(spec.extra["Mts"]),
-                spec.extra["StorageRoot"],
-                claimed.identity,
-                ffmpeg=spec.ffmpeg,
-                workers=workers,
-                decoder_threads=decoder_threads,
-            )
-            finish(claimed, event)
-            return
-        event = run_job(
-            spec.video_id,
-            spec.snapshot_request(),
-            spec.output_dir,
-            OutputOptions(**spec.options),
-            ffmpeg=spec.ffmpeg,
-            workers=workers,
-            decoder_threads=decoder_threads,
-            name=spec.name,
-            identity=claimed.identity,
-        )
+        event = _run_spec(spec, claimed.identity, workers, decoder_threads)
     except SnapcliError as error:
         event = error.event or failure_event(claimed.identity, spec.video_id, error)
     except Exception as error:  # a bug must not leave the job Snapshoting
         problem = InternalError(f"{type(error).__name__}: {error}")
         event = failure_event(claimed.identity, spec.video_id, problem)
     finish(claimed, event)
+
+
+def _run_spec(
+    spec: JobSpec, identity: JobIdentity, workers: int, decoder_threads: int | None
+) -> SnapshotComplete:
+    if "Mts" in spec.extra:  # the MTS dialect: its own naming of the files
+        from .mts import read_mts_request
+        from .mts_job import run_mts_job
+
+        return run_mts_job(
+            read_mts_request(spec.extra["Mts"]),
+            spec.extra["StorageRoot"],
+            identity,
+            ffmpeg=spec.ffmpeg,
+            workers=workers,
+            decoder_threads=decoder_threads,
+        )
+    return run_job(
+        spec.video_id,
+        spec.snapshot_request(),
+        spec.output_dir,
+        OutputOptions(**spec.options),
+        ffmpeg=spec.ffmpeg,
+        workers=workers,
+        decoder_threads=decoder_threads,
+        name=spec.name,
+        identity=identity,
+    )
 
 
 def finish(claimed: ClaimedJob, event: SnapshotComplete) -> None:
@@ -474,7 +477,3 @@ def wait_for(
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError
         time.sleep(poll)
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4()).upper()
