@@ -30,7 +30,7 @@ from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
 from .plan import plan_extraction
-from .probe import VideoInfo, probe
+from .probe import VideoInfo, probe, probe_duration
 from .request import SnapshotRequest
 from .schedule import Shot, early_times, schedule
 from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
@@ -44,6 +44,8 @@ RETINA_SCALE = 2
 # Up to this many exact frames at times known up front, the probe reads only around them (on a
 # long file, much cheaper than reading every packet); more, and the whole timeline is read.
 MAX_PROBE_WINDOWS = 16
+# From this size on, reading every packet costs more than one more ffprobe run (about 0.1 s).
+LARGE_FILE_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def run_job(
     identity = identity or JobIdentity.new()
     try:
         intra = request.frame_type == "intra"
-        windows = None if request.skip_black else _probe_windows(request)
+        windows = None if request.skip_black else _probe_windows(video_id, request, ffmpeg)
         info = probe(video_id, ffmpeg, near_ms=windows, keyframes=intra)
         job = _Job(info, request, options)
         if request.skip_black and len(job.shots) > 1 and job.shots[0].time_ms == 0:
@@ -149,11 +151,26 @@ def run_job(
     return _announced(request, event)
 
 
-def _probe_windows(request: SnapshotRequest) -> list[int] | None:
-    """The times to read the frame timeline around, when a few exact frames are asked for at
-    times known up front; None reads the whole timeline."""
+def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> list[int] | None:
+    """The times to read the frame timeline around, when a few frames are asked for; None reads
+    the whole timeline. Times spread over the duration are known once D is: on a large file, a
+    look at its start and end finds D more cheaply than reading every packet would (in normal
+    mode: intra windows must reach the next keyframe, which on a long GOP is far)."""
     times = early_times(request)
+    spread = request.interval == 0 and (request.count or 1) <= MAX_PROBE_WINDOWS
+    if times is None and spread and request.frame_type == "normal":
+        if _file_size(video) >= LARGE_FILE_BYTES:
+            duration = probe_duration(video, ffmpeg)
+            if duration is not None:
+                times = [shot.time_ms for shot in schedule(request, duration)]
     return None if times is None or len(times) > MAX_PROBE_WINDOWS else times
+
+
+def _file_size(video: str) -> int:
+    try:
+        return os.stat(video).st_size
+    except OSError:
+        return 0
 
 
 def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotComplete:

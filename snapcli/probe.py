@@ -147,6 +147,17 @@ def probe(
     return info
 
 
+def probe_duration(video: str | os.PathLike[str], ffmpeg: str | None = None) -> Fraction | None:
+    """D, from the start and the end of the file alone (far cheaper than a whole timeline on a
+    long file); None where that does not settle it (a container that seeks inexactly, or whose
+    stated duration disagrees)."""
+    source = os.fspath(video)
+    if Path(source).suffix.lower() not in WINDOWED_CONTAINERS:
+        return None
+    info = _probe(source, input_url(source), runner.find_tool("ffprobe", ffmpeg), [], False)
+    return None if info is None else info.duration_ms
+
+
 def _probe(
     source: str, url: str, ffprobe: str, near_ms: list[int] | None, keyframes: bool
 ) -> VideoInfo | None:

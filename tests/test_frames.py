@@ -229,3 +229,35 @@ def test_a_seek_that_lands_after_its_targets_is_retried_earlier(
     assert [pts for pts, _ in got] == [target]
     picture = Image.frombytes("RGB", info.display_size, got[0][1])
     assert frame_number(picture) == videos[name].frame_shown_at(2040) == 51
+
+
+@pytest.mark.parametrize("name", ["h264", "vfr", "ntsc", "vp9"])
+def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
+    name: str, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a large file, Interval 0 finds D from the file's ends, then reads the timeline only
+    around the times it spreads: the same frames as reading it all."""
+    from fractions import Fraction
+
+    from snapcli import job, probe
+
+    calls: list[Fraction | None] = []
+
+    def counted(*args: object, **kwargs: object) -> Fraction | None:
+        calls.append(probe.probe_duration(*args, **kwargs))  # type: ignore[arg-type]
+        return calls[-1]
+
+    monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)  # every file is large
+    monkeypatch.setattr(job, "probe_duration", counted)
+    video = videos[name]
+    event = snapcli.grab(video.path, interval=0, count=7, output_dir=tmp_path / "out")
+    assert len(calls) == 1
+    if video.path.suffix == ".mp4":
+        assert calls[0] == video.duration_ms  # settled from the ends alone
+    else:
+        assert calls[0] is None  # WebM: not a container read in windows, so all of it
+    folder = Path(event["OutputDir"])
+    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    times = [shot["Time"] for shot in event.snapshots]
+    assert times == [round(k * video.duration_ms / 7) for k in range(7)]
+    assert taken == [video.frame_shown_at(t) for t in times]
