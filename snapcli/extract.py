@@ -16,11 +16,10 @@ import queue
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ffmpeg as ffmpeg_builder
 
@@ -35,6 +34,9 @@ from .errors import (
 from .geometry import FrameGeometry, round_half_up
 from .plan import Plan, Run
 from .probe import VideoInfo
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 FrameSink = Callable[[int, bytes], None]
 """Receives (target pts, picture) for every target frame, from worker threads: raw RGB of the
@@ -82,6 +84,8 @@ def extract(
         for run in plan.runs:
             extractor.extract(run)
         return
+    from concurrent.futures import ThreadPoolExecutor  # a one-run job does without
+
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         futures = [pool.submit(extractor.extract, run) for run in plan.runs]
         try:
@@ -96,6 +100,8 @@ def _abandon(extractor: _RunExtractor, futures: list[Future[None]]) -> None:
     """Stop every run of a failed or interrupted job, and return only when none is left running,
     so that nothing writes into the job's output after it is cleaned up. A worker may be starting
     an ffmpeg just as the others are killed: keep killing until every run has ended."""
+    from concurrent.futures import wait
+
     extractor.abandoned.set()
     for future in futures:
         future.cancel()

@@ -12,9 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
-
-from PIL import Image
 
 from . import callback, runner
 from .errors import InternalError, Interrupted, SnapcliError
@@ -35,6 +34,9 @@ from .request import SnapshotRequest
 from .schedule import Shot, early_times, schedule
 from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
 from .vtt import VTT_NAME, cue_url, render, thumbnail_cues
+
+if TYPE_CHECKING:  # Pillow loads only for jobs that make pictures in Python (sheets, RGB)
+    from PIL import Image
 
 Progress = Callable[[int, int], None]
 """Called with (snapshots done, snapshots in the job) as the job goes on."""
@@ -181,6 +183,8 @@ def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotCom
 
 
 def _decoded(jpeg: bytes, sheets: list[SheetWriter]) -> Image.Image:
+    from PIL import Image
+
     """A JPEG decoded no larger than the biggest cell needs (libjpeg scales by 1/2, 1/4, 1/8 in
     the DCT, far cheaper than decoding whole and shrinking)."""
     picture = Image.open(io.BytesIO(jpeg))
@@ -270,6 +274,8 @@ class _Job:
                     jpeg = payload
                     picture = _decoded(jpeg, sheets) if sheets else None
                 else:
+                    from PIL import Image
+
                     picture = Image.frombuffer("RGB", self.frame_size, payload, "raw", "RGB", 0, 1)
                     jpeg = encode_jpeg(picture, quality) if self.keep_cells else b""
                 if self.keep_cells:

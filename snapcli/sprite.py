@@ -13,10 +13,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import ceil
-
-from PIL import Image, ImageColor
+from typing import TYPE_CHECKING
 
 from .layout import CellBox, SpriteLayout
+
+if TYPE_CHECKING:  # Pillow loads when a picture is made: a job without sheets may need none
+    from PIL import Image
 
 Writer = Callable[[str, bytes], None]
 
@@ -31,6 +33,8 @@ def background_rgb(color: str, rng: random.Random | None = None) -> tuple[int, i
     if color == "random":
         rng = rng or random.Random()
         return (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    from PIL import ImageColor
+
     red, green, blue = ImageColor.getrgb(color)[:3]
     return (red, green, blue)
 
@@ -90,6 +94,8 @@ class SheetWriter:
             return
         box = self.layout.place(position)
         size = (box.width, box.height)
+        from PIL import Image
+
         cell = picture if picture.size == size else picture.resize(size, Image.Resampling.LANCZOS)
         with self._lock:
             sheet = self._open.get(box.sheet)
