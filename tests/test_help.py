@@ -28,3 +28,20 @@ def test_every_command_has_help_with_examples(path: tuple[str, ...], run_cli) ->
 def test_version(run_cli) -> None:
     result = run_cli("--version")
     assert result.code == 0 and "snapcli" in result.stdout
+
+
+def test_help_and_a_one_frame_job_load_no_pillow_nor_rich() -> None:
+    """Start-up pays only for what it uses: Pillow loads for sheets and RGB frames, rich for
+    people's summaries; `--help` and the job machinery load neither."""
+    import subprocess
+    import sys
+
+    check = (
+        "import sys, snapcli.cli, snapcli.job, snapcli.jobs, snapcli.extract\n"
+        "from snapcli.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'rich')))"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
