@@ -261,11 +261,25 @@ def _output_options(flags: dict[str, Any]) -> Any:
     )
 
 
-def _checked(request: Any, options: Any) -> None:
+def _finished_request(
+    values: dict[str, Any], template_id: str | None, options: Any
+) -> tuple[Any, Any]:
+    """The request from build_request keywords, or from the template `template_id` names (with a
+    warning for what it overrides), and the output options with the VTT a WebVTT template asks
+    for; checked together."""
     from .errors import InvalidParameter
+    from .request import build_request
+    from .templates import with_template
 
+    values, ignored, template_vtt = with_template(values, template_id)
+    if ignored:
+        _warn(f"the template decides the request: {', '.join(ignored)} ignored.")
+    request = build_request(**values)
+    if template_vtt:
+        options = replace(options, vtt=True)
     if options.retina and request.sprite is None:
         raise InvalidParameter("--retina makes a second set of sprite sheets: ask for sprites too.")
+    return request, options
 
 
 def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
@@ -276,15 +290,12 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
     as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
     with _api_errors(as_json):
         output_dir = flags.pop("output_dir")
-        options = _output_options(flags)
-        request, video_id, template_vtt = _read_request(flags)
+        request, options, video_id = _read_request(flags, _output_options(flags))
         if video_id is None:
             raise InvalidParameter("no video given: name VIDEO or give VideoId in --request.")
-        options = _with_vtt(options, template_vtt)
-        _checked(request, options)
         progress = _ProgressBar(enabled=not (quiet or as_json))
         started = time.monotonic()
-        spec = _job_spec(ctx, video_id, request, output_dir, options)
+        job = (ctx.obj["ffmpeg"], video_id, request, output_dir, options)
         try:
             with progress:
                 event = run_job(
@@ -297,10 +308,10 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
                 )
         except SnapcliError as error:
             if error.event is not None:
-                _record(spec, error.event)
+                _record(error.event, *job)
                 _warn_undelivered(error.event)
             raise
-    _record(spec, event)
+    _record(event, *job)
     _warn_undelivered(event)
     if as_json:
         _print_json(event)
@@ -311,25 +322,22 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
     return ExitStatus.SUCCESS
 
 
-def _with_vtt(options: Any, vtt: bool) -> Any:
-    return replace(options, vtt=True) if vtt else options
-
-
-def _job_spec(
-    ctx: click.Context, video_id: str, request: Any, output_dir: Any, options: Any
-) -> Any:
-    from .jobs import JobSpec
-
-    return JobSpec.of(video_id, request, output_dir, options, ctx.obj["ffmpeg"])
-
-
-def _record(spec: Any, event: Any) -> None:
-    """Record a finished job in the job records; a state folder that cannot be written costs a
-    warning, never the job."""
-    from .jobs import record_finished
+def _record(
+    event: Any,
+    ffmpeg: str | None,
+    video_id: str,
+    request: Any,
+    output_dir: Any,
+    options: Any,
+    name: str | None = None,
+) -> None:
+    """Record a finished job in the job records (the state database loads only now, after the
+    job); a state folder that cannot be written costs a warning, never the job."""
+    from .jobs import JobSpec, record_finished
 
     if event.get("ErrorCode") == "Interrupted":
         return
+    spec = JobSpec.of(video_id, request, output_dir, options, ffmpeg, name=name)
     try:
         record_finished(spec, event)
     except SnapcliError as error:
@@ -423,12 +431,9 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
         exclude=flags.pop("exclude"),
         extensions=extensions,
     )
-    options = _output_options(flags)
-    request, video_id, template_vtt = _read_request(flags)
+    request, options, video_id = _read_request(flags, _output_options(flags))
     if video_id is not None:
         _warn("the request's VideoId is ignored: a batch takes its videos from PATH.")
-    options = _with_vtt(options, template_vtt)
-    _checked(request, options)
     items = list(found)  # names only: nothing is probed before the first job starts
     if dry_run:
         for item in items:
@@ -444,8 +449,15 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
         display.finished(outcome)
         if outcome.status in ("success", "fail") and outcome.event:
             item = outcome.item
-            spec = _job_spec(ctx, str(item.video), request, item.output_dir, options)
-            _record(replace(spec, name=item.name), outcome.event)
+            _record(
+                outcome.event,
+                ctx.obj["ffmpeg"],
+                str(item.video),
+                request,
+                item.output_dir,
+                options,
+                item.name,
+            )
         if as_jsonl:
             event = dict(outcome.event or {})
             if outcome.status == "skipped":
@@ -496,20 +508,18 @@ def probe(ctx: click.Context, /, video: str, as_json: bool) -> int:
     return ExitStatus.SUCCESS
 
 
-def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None, bool]:
+def _read_request(flags: dict[str, Any], options: Any) -> tuple[Any, Any, str | None]:
     """The request from --request (API spelling) and the flags, which win over the file; sprite
     fields merge field by field (file, then --sprite-config, then the cell flags). A template
-    (--template-id or the file's SnapshotTemplateId) replaces them all but UserData. Also
-    returns the video and whether the template asks for a VTT."""
+    (--template-id or the file's SnapshotTemplateId) replaces them all but UserData. Returns the
+    request, the output options (a WebVTT template turns the VTT on) and the video."""
     from .request import (
         SPRITE_FIELDS,
-        build_request,
         merged,
         parse_request_json,
         read_api_request,
         sprite_fields,
     )
-    from .templates import with_template
 
     video_id = flags.pop("video", None)
     request_file = flags.pop("request_file")
@@ -533,14 +543,8 @@ def _read_request(flags: dict[str, Any]) -> tuple[Any, str | None, bool]:
     values = merged([from_file, given])
     if wants_sprite or sprite_config is not None or any(v is not None for v in cell_flags.values()):
         values["sprite"] = sprite_fields(from_file.get("sprite"), sprite_config, cell_flags)
-    values, ignored, template_vtt = with_template(values, template_id)
-    _warn_ignored(ignored)
-    return build_request(**values), video_id, template_vtt
-
-
-def _warn_ignored(ignored: list[str]) -> None:
-    if ignored:
-        _warn(f"the template decides the request: {', '.join(ignored)} ignored.")
+    request, options = _finished_request(values, template_id, options)
+    return request, options, video_id
 
 
 class _ProgressBar:

@@ -13,12 +13,10 @@ import click
 from .cli import (
     CONTEXT,
     _api_errors,
-    _checked,
+    _finished_request,
     _output_options,
     _print_json,
     _warn,
-    _warn_ignored,
-    _with_vtt,
     cli,
 )
 from .errors import ExitStatus, InvalidParameter
@@ -99,20 +97,16 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
 def _submission(ctx: click.Context, mapping: dict[str, Any], flags: dict[str, Any]) -> Any:
     """The JobSpec of a request in the API's words (VOD dialect)."""
     from .jobs import JobSpec
-    from .request import build_request, read_api_request
-    from .templates import with_template
+    from .request import read_api_request
 
     api = read_api_request(mapping)
     for key in api.unknown_keys:
         _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
     if not api.video_id:
         raise InvalidParameter("VideoId is missing: name the video file.")
-    values, ignored, template_vtt = with_template(api.values, api.template_id)
-    _warn_ignored(ignored)
-    snapshot_request = build_request(**values)
     output_dir = flags.pop("output_dir")
-    options = _with_vtt(_output_options({**flags, "retina": False}), template_vtt)
-    _checked(snapshot_request, options)
+    options = _output_options({**flags, "retina": False})
+    snapshot_request, options = _finished_request(api.values, api.template_id, options)
     extra = {"ReferenceId": api.reference_id} if api.reference_id else {}
     return JobSpec.of(
         api.video_id, snapshot_request, output_dir, options, ctx.obj["ffmpeg"], extra=extra

@@ -49,6 +49,24 @@ class InvalidParameter(SnapcliError):
     exit_status = ExitStatus.INVALID_REQUEST
 
 
+class JsonFormatInvalid(InvalidParameter):
+    """A parameter that must be a JSON object does not parse (the MTS dialect's code)."""
+
+    code = "InvalidParameter.JsonObjectFormatInvalid"
+
+
+class ResourceNotFound(SnapcliError):
+    """The MTS dialect's input object is not there."""
+
+    code = "InvalidParameter.ResourceNotFound"
+    http_status = 404
+
+
+class TemplateNotFound(SnapcliError):
+    code = "InvalidParameter.TemplateNotFound"
+    http_status = 404
+
+
 class ResourceContentBad(SnapcliError):
     code = "InvalidParameter.ResourceContentBad"
     http_status = 400

@@ -185,13 +185,12 @@ class _RunExtractor:
         overshot = False
         with runner.ToolProcess(args, on_stderr_line=on_line) as process:
             witness = self.witness
-            pictures = _JpegStream(process) if self.jpeg_quality else None
+            next_frame = (
+                _JpegStream(process).next if self.jpeg_quality else self._raw_reader(process)
+            )
             while pending:
-                if pictures is not None:
-                    frame = pictures.next()
-                else:
-                    frame = process.read(self.frame_bytes)
-                if frame is None or len(frame) < (0 if pictures else self.frame_bytes):
+                frame = next_frame()
+                if frame is None:
                     break
                 try:
                     micros = shown.get(timeout=runner.stall_timeout())
@@ -210,6 +209,15 @@ class _RunExtractor:
                 if code != 0:
                     self._raise_failure(process.stderr_text)
         return overshot
+
+    def _raw_reader(self, process: runner.ToolProcess) -> Callable[[], bytes | None]:
+        """Reads one raw RGB frame at a time; None at the end of the stream."""
+
+        def next_frame() -> bytes | None:
+            frame = process.read(self.frame_bytes)
+            return frame if len(frame) == self.frame_bytes else None
+
+        return next_frame
 
     def _match(self, micros: int, pending: dict[int, _Window]) -> _Window | None:
         for candidate in (micros, *range(micros - self.tolerance, micros + self.tolerance + 1)):

@@ -20,7 +20,7 @@ from math import ceil
 from typing import Any
 from urllib.parse import unquote
 
-from .errors import InvalidParameter, SnapcliError
+from .errors import InvalidParameter, JsonFormatInvalid
 from .request import (
     MAX_SIDE,
     MAX_USER_DATA_BYTES,
@@ -44,15 +44,6 @@ _TILE_FIELDS = (
     "Lines", "Columns", "CellWidth", "CellHeight", "Margin", "Padding", "Color", "IsKeepCellPic",
     "CellSelStep",
 )  # fmt: skip
-
-
-class ResourceNotFound(SnapcliError):
-    code = "InvalidParameter.ResourceNotFound"
-    http_status = 404
-
-
-class JsonFormatInvalid(InvalidParameter):
-    code = "InvalidParameter.JsonObjectFormatInvalid"
 
 
 @dataclass(frozen=True)

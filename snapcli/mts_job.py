@@ -11,14 +11,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParameter, PermissionDenied, SnapcliError
+from .errors import InvalidParameter, PermissionDenied, ResourceNotFound, SnapcliError
 from .event import JobIdentity, SnapshotComplete
 from .job import OutputOptions, run_job
 from .jobs import JobSpec, find_jobs, record_finished, submit, wait_for
 from .mts import (
     MtsRequest,
     Place,
-    ResourceNotFound,
     object_name,
     read_mts_request,
     request_record,

@@ -72,11 +72,16 @@ def _made(folder: Path) -> Path:
     return folder
 
 
+_prepared: set[Path] = set()  # databases this process has made sure of (WAL, tables)
+
+
 @contextlib.contextmanager
 def connect(immediate: bool = False) -> Iterator[sqlite3.Connection]:
     """A connection to the state database, in one transaction that commits on leaving (an
     `immediate` one takes the write lock at once, for read-then-write steps)."""
-    path = _made(home()) / DATABASE
+    path = home() / DATABASE
+    if path not in _prepared:
+        _made(path.parent)
     try:
         connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     except sqlite3.Error as error:
@@ -85,9 +90,11 @@ def connect(immediate: bool = False) -> Iterator[sqlite3.Connection]:
         ) from None
     try:
         connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(SCHEMA)
+        if path not in _prepared:  # once a process: WAL mode stays with the file
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(SCHEMA)
+            _prepared.add(path)
         connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield connection

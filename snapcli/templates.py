@@ -20,17 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import InvalidParameter, SnapcliError
+from .errors import InvalidParameter, TemplateNotFound
 from .request import API_NAMES, build_request, parse_request_json
 from .state import connect
 
 SNAPSHOT_TYPES = ("NormalSnapshot", "SpriteSnapshot", "WebVttSnapshot")
 _CONFIG_FIELDS = (*API_NAMES, "Format", "SubOut")
-
-
-class TemplateNotFound(SnapcliError):
-    code = "InvalidParameter.TemplateNotFound"
-    http_status = 404
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,13 @@ def frame_number(
     return number
 
 
-H264 = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-g", "100", "-keyint_min", "100",
-        "-sc_threshold", "0"]  # fmt: skip
+def x264(gop: int, b_frames: int) -> list[str]:
+    """H.264 with a fixed GOP (no scene-cut keyframes) and B-frames."""
+    return ["-c:v", "libx264", "-preset", "veryfast", "-bf", str(b_frames), "-g", str(gop),
+            "-keyint_min", str(gop), "-sc_threshold", "0"]  # fmt: skip
+
+
+H264 = x264(100, 3)
 
 
 @pytest.fixture(scope="session")
@@ -186,24 +191,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
     )
     # Short GOP for keyframe (intra) mode: a keyframe every second.
     made["gop25"] = TestVideo(
-        make_video(
-            root / "gop25.mp4",
-            seconds=6,
-            codec=[
-                "-c:v",
-                "libx264",
-                "-preset",
-                "veryfast",
-                "-bf",
-                "2",
-                "-g",
-                "25",
-                "-keyint_min",
-                "25",
-                "-sc_threshold",
-                "0",
-            ],
-        ),  # fmt: skip
+        make_video(root / "gop25.mp4", seconds=6, codec=x264(25, 2)),
         cfr_times(150, fps25),
         25,
     )

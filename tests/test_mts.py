@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BAND_HEIGHT, band_source, frame_number, sdk_query_string
+from conftest import BAND_HEIGHT, band_source, frame_number, sdk_query_string, x264
 from PIL import Image
 
 from snapcli.mts import object_name, read_mts_request
@@ -28,8 +28,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run(
         ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x688:rate=25",
          "-f", "lavfi", "-i", band_source("25", 1280), "-filter_complex",
-         "[1][0]vstack,format=yuv420p", "-t", "10", "-c:v", "libx264", "-preset", "veryfast",
-         "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", str(folder / "talk.mp4")],
+         "[1][0]vstack,format=yuv420p", "-t", "10", *x264(25, 2), str(folder / "talk.mp4")],
         check=True,
     )  # fmt: skip
     subprocess.run(
