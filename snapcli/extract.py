@@ -1,13 +1,13 @@
 """Getting the planned frames out of ffmpeg, exactly, as RGB pictures of the output size.
 
-Each run is one ffmpeg process: seek to the run's keyframe (input -ss, -noaccurate_seek, -copyts:
-decoding starts at the keyframe and timestamps stay the stream's own), then a filter chain
-``settb=AVTB, select=<first frame, targets, trailer>, showinfo, scale, turn, rgb24`` writing raw
-frames to a pipe. showinfo reports each kept frame's pts on stderr, so every frame is matched to
-its target by its real timestamp; the seek is never trusted. Targets missing after a run mean
-the seek landed late, and the run starts again from an earlier keyframe. Where seeks often land
-late (MPEG-TS and other containers without an index), the first decoded frame is kept as a
-witness, so that a late seek is seen at once and the run stopped.
+Each process of the plan is one ffmpeg, with one input per run: seek to the run's keyframe (input
+-ss, -noaccurate_seek, -copyts: decoding starts at the keyframe and timestamps stay the stream's
+own), then ``settb=AVTB, trim (ends the input after its last target), select=<targets>``. The
+runs' frames are merged in time order (interleave), and ``showinfo, scale, turn`` follow, writing
+raw frames (or JPEGs) to one pipe. showinfo reports each kept frame's pts on stderr, so every
+frame is matched to its target by its real timestamp; the seek is never trusted. Targets missing
+after a process mean a seek landed late (MPEG-TS and other containers without an index), and
+their runs start again from an earlier keyframe.
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ output size, or with `jpeg_quality` a finished JPEG file."""
 _SHOWINFO = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+)")
 MICROSECONDS = 1_000_000
 MAX_SEEK_RETRIES = 3
-# Demuxers that seek to the keyframe asked for, from an index (MP4/MOV, Matroska/WebM).
-EXACT_SEEKING_FORMATS = ("mov", "mp4", "matroska", "webm")
 
 
 @dataclass(frozen=True)
@@ -69,25 +67,26 @@ def extract(
     decoder_threads: int | None = None,
     jpeg_quality: int | None = None,
 ) -> None:
-    """Decode every run of the plan, `workers` at once, and hand each target frame to sink once.
+    """Run every process of the plan, `workers` at once, and hand each target frame to sink once.
 
-    Each ffmpeg decodes with `decoder_threads` threads; by default its own choice when it runs
-    alone, and one when several share the cores. With `jpeg_quality` (for a video that
-    `encodes_jpeg` accepts), ffmpeg hands over finished JPEGs instead of RGB."""
+    Each input decodes with `decoder_threads` threads; by default ffmpeg's choice when one run
+    has the machine to itself, and one when several share the cores. With `jpeg_quality` (for a
+    video that `encodes_jpeg` accepts), ffmpeg hands over finished JPEGs instead of RGB."""
     binary = runner.find_tool("ffmpeg", ffmpeg)
-    parallel = min(workers, len(plan.runs))
-    threads = decoder_threads or (1 if parallel > 1 else None)
+    parallel = min(workers, len(plan.processes))
+    alone = parallel <= 1 and len(plan.runs) <= 1
+    threads = decoder_threads or (None if alone else 1)
     extractor = _RunExtractor(
         video, plan.keyframes_only, geometry, sink, binary, threads, jpeg_quality
     )
     if parallel <= 1:
-        for run in plan.runs:
-            extractor.extract(run)
+        for runs in plan.processes:
+            extractor.extract(runs)
         return
-    from concurrent.futures import ThreadPoolExecutor  # a one-run job does without
+    from concurrent.futures import ThreadPoolExecutor  # a one-process job does without
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = [pool.submit(extractor.extract, run) for run in plan.runs]
+        futures = [pool.submit(extractor.extract, runs) for runs in plan.processes]
         try:
             for future in futures:
                 future.result()
@@ -115,6 +114,15 @@ def _abandon(extractor: _RunExtractor, futures: list[Future[None]]) -> None:
             return
 
 
+@dataclass
+class _Input:
+    """One run as an input of an ffmpeg process: where it seeks, and its targets not yet
+    delivered (by their time in microseconds)."""
+
+    seek: int | None
+    pending: dict[int, _Window]
+
+
 class _RunExtractor:
     def __init__(
         self,
@@ -134,42 +142,51 @@ class _RunExtractor:
         self.binary = binary
         self.threads = threads
         self.abandoned = threading.Event()  # set when the job fails: start no more ffmpeg
-        # The first decoded frame is kept as a witness of where a seek landed only where seeks
-        # can land late; elsewhere a late seek still shows, as targets missing after the run.
-        self.witness = not any(name in video.format_name for name in EXACT_SEEKING_FORMATS)
         timeline = video.timeline
         gap = Fraction(timeline.min_frame_gap()) * timeline.time_base * MICROSECONDS
         self.tolerance = max(1, min(500, int(gap / 3)))
         width, height = geometry.output_size
         self.frame_bytes = width * height * 3
 
-    def extract(self, run: Run) -> None:
+    def extract(self, runs: tuple[Run, ...]) -> None:
+        """The targets of `runs`, from one ffmpeg process (and more, where seeks land late)."""
         timeline = self.video.timeline
-        pending = {
-            self._micros(pts): _Window(pts, self._micros(pts), self.tolerance)
-            for pts in run.targets
-        }
-        seek = run.seek_pts
-        for attempt in range(MAX_SEEK_RETRIES + 2):
-            self._decode(seek, pending)
-            if not pending or seek is None:
-                break
-            # Targets missing: the seek landed after them (a container that seeks inexactly).
-            # Start one keyframe earlier each time, and at last from the very start.
-            seek = timeline.keyframe_before(min(window.pts for window in pending.values()))
-            for _ in range(attempt + 1):
-                seek = timeline.previous_keyframe(seek) if seek is not None else None
-            if attempt == MAX_SEEK_RETRIES or seek == timeline.keyframes[0]:
-                seek = None
-        if pending:
-            first = min(window.pts for window in pending.values())
-            raise ResourceContentBad(
-                f"the frame at {float(timeline.ms(first)):.0f} ms of {self.video.source} could "
-                "not be decoded (the file may be truncated or damaged)."
+        inputs = [
+            _Input(
+                run.seek_pts, {window.micros: window for window in map(self._window, run.targets)}
             )
+            for run in runs
+        ]
+        for attempt in range(MAX_SEEK_RETRIES + 2):
+            waiting = [each for each in inputs if each.pending]
+            if not waiting:
+                return
+            self._decode(waiting)
+            for each in waiting:
+                if not each.pending:
+                    continue
+                if each.seek is None:  # decoded from the very start, and still missing
+                    first = min(window.pts for window in each.pending.values())
+                    raise ResourceContentBad(
+                        f"the frame at {float(timeline.ms(first)):.0f} ms of {self.video.source} "
+                        "could not be decoded (the file may be truncated or damaged)."
+                    )
+                # The seek landed after targets (a container that seeks inexactly): start one
+                # keyframe earlier each time, and at last from the very start.
+                seek: int | None = timeline.keyframe_before(
+                    min(w.pts for w in each.pending.values())
+                )
+                for _ in range(attempt + 1):
+                    seek = timeline.previous_keyframe(seek) if seek is not None else None
+                if attempt >= MAX_SEEK_RETRIES or seek == timeline.keyframes[0]:
+                    seek = None
+                each.seek = seek
 
-    def _decode(self, seek: int | None, pending: dict[int, _Window]) -> bool:
-        """One ffmpeg process; removes what it delivers from pending. True if the seek overshot."""
+    def _window(self, pts: int) -> _Window:
+        return _Window(pts, self._micros(pts), self.tolerance)
+
+    def _decode(self, inputs: list[_Input]) -> None:
+        """One ffmpeg process; removes what it delivers from the inputs' pending targets."""
         if self.abandoned.is_set():
             raise Interrupted("the job was stopped.")
         shown: queue.Queue[int] = queue.Queue()
@@ -179,16 +196,12 @@ class _RunExtractor:
             if match:
                 shown.put(int(match.group(1)))
 
-        windows = sorted(pending.values(), key=lambda w: w.micros)
-        args = self._command(seek, windows)
-        first_target_end = windows[0].micros + windows[0].tolerance
-        overshot = False
-        with runner.ToolProcess(args, on_stderr_line=on_line) as process:
-            witness = self.witness
+        owner = {micros: each for each in inputs for micros in each.pending}
+        with runner.ToolProcess(self._command(inputs), on_stderr_line=on_line) as process:
             next_frame = (
                 _JpegStream(process).next if self.jpeg_quality else self._raw_reader(process)
             )
-            while pending:
+            while owner:
                 frame = next_frame()
                 if frame is None:
                     break
@@ -196,19 +209,14 @@ class _RunExtractor:
                     micros = shown.get(timeout=runner.stall_timeout())
                 except queue.Empty:
                     raise InternalError("ffmpeg sent a frame without its timestamp.") from None
-                if witness and micros > first_target_end:
-                    overshot = True  # decoding began after the first target
-                    break
-                witness = False
-                window = self._match(micros, pending)
+                window = self._match(micros, owner)
                 if window is not None:
-                    del pending[window.micros]
+                    del owner.pop(window.micros).pending[window.micros]
                     self.sink(window.pts, frame)
-            if pending and not overshot:
+            if owner:
                 code = process.wait()
                 if code != 0:
                     self._raise_failure(process.stderr_text)
-        return overshot
 
     def _raw_reader(self, process: runner.ToolProcess) -> Callable[[], bytes | None]:
         """Reads one raw RGB frame at a time; None at the end of the stream."""
@@ -219,10 +227,10 @@ class _RunExtractor:
 
         return next_frame
 
-    def _match(self, micros: int, pending: dict[int, _Window]) -> _Window | None:
+    def _match(self, micros: int, owner: dict[int, _Input]) -> _Window | None:
         for candidate in (micros, *range(micros - self.tolerance, micros + self.tolerance + 1)):
-            if candidate in pending:
-                return pending[candidate]
+            if candidate in owner:
+                return owner[candidate].pending[candidate]
         return None
 
     def _micros(self, pts: int) -> int:
@@ -230,7 +238,29 @@ class _RunExtractor:
         exact = pts * self.video.timeline.time_base * MICROSECONDS
         return int(exact + Fraction(1, 2)) if exact >= 0 else -int(-exact + Fraction(1, 2))
 
-    def _command(self, seek: int | None, windows: list[_Window]) -> list[str]:
+    def _command(self, inputs: list[_Input]) -> list[str]:
+        by_seek: dict[int | None, list[_Input]] = {}
+        for each in inputs:
+            by_seek.setdefault(each.seek, []).append(each)
+        streams = []
+        for seek, sharing in by_seek.items():  # runs that seek alike share one decoder
+            decoded = self._decoded_from(seek)
+            branches = [decoded] if len(sharing) == 1 else decoded.split()
+            streams += [self._selected(branches[n], each) for n, each in enumerate(sharing)]
+        stream = (
+            streams[0]
+            if len(streams) == 1
+            else ffmpeg_builder.filter(streams, "interleave", nb_inputs=len(streams))
+        ).filter("showinfo")
+        if self.jpeg_quality:
+            output = _as_jpeg(stream, self.video, self.geometry, self.jpeg_quality)
+        else:
+            output = _as_rgb(stream, self.video, self.geometry)
+        return list(output.global_args("-nostdin", "-hide_banner").compile(cmd=self.binary))
+
+    def _decoded_from(self, seek: int | None) -> Any:
+        """The video stream decoded from the keyframe `seek` (None: from the start), with
+        timestamps in microseconds."""
         input_options: dict[str, object] = {
             "noautorotate": None,
             "copyts": None,
@@ -244,27 +274,19 @@ class _RunExtractor:
             input_options.update(skip_frame="nokey", discard="nokey")
         if self.threads:
             input_options["threads"] = self.threads
-        witness = "eq(n,0)+" if self.witness else ""
+        stream = ffmpeg_builder.input(self.video.input_url, **input_options)
+        return stream[str(self.video.stream_index)].filter("settb", "AVTB")
+
+    @staticmethod
+    def _selected(decoded: Any, each: _Input) -> Any:
+        """A run's target frames, ending after the last of them (trim ends the input there, so
+        that ffmpeg decodes no further)."""
+        windows = sorted(each.pending.values(), key=lambda w: w.micros)
         picks = "+".join(
             f"between(pts,{w.micros - w.tolerance},{w.micros + w.tolerance})" for w in windows
         )
-        # ffmpeg 5.1 holds a selected frame back until the next selected frame reaches the output
-        # (or the input ends): a trailer, the first frame after the last target, releases it.
-        trailer = f"gt(pts,{windows[-1].micros + windows[-1].tolerance})"
-        stream = (
-            ffmpeg_builder.input(self.video.input_url, **input_options)[
-                str(self.video.stream_index)
-            ]
-            .filter("settb", "AVTB")
-            .filter("select", f"{witness}{picks}+{trailer}")
-            .filter("showinfo")
-        )
-        frames = {"frames:v": len(windows) + 1 + self.witness}  # targets, trailer, witness
-        if self.jpeg_quality:
-            output = _as_jpeg(stream, self.video, self.geometry, self.jpeg_quality, frames)
-        else:
-            output = _as_rgb(stream, self.video, self.geometry, frames)
-        return list(output.global_args("-nostdin", "-hide_banner").compile(cmd=self.binary))
+        end = windows[-1].micros + windows[-1].tolerance + 1
+        return decoded.filter("trim", end_pts=end).filter("select", picks)
 
     def _raise_failure(self, errors: str) -> None:
         reason = errors.strip().splitlines()[-1] if errors.strip() else "no message"
@@ -275,7 +297,7 @@ class _RunExtractor:
         raise ResourceContentBad(f"ffmpeg could not decode {self.video.source} ({reason}).")
 
 
-def _as_rgb(stream: Any, video: VideoInfo, geometry: FrameGeometry, frames: dict[str, int]) -> Any:
+def _as_rgb(stream: Any, video: VideoInfo, geometry: FrameGeometry) -> Any:
     """Scale and turn to the output size, converting to RGB with the source's own matrix and
     range (as players do), and write raw frames."""
     stream = stream.filter(
@@ -295,20 +317,22 @@ def _as_rgb(stream: Any, video: VideoInfo, geometry: FrameGeometry, frames: dict
         pix_fmt="rgb24",
         fps_mode="passthrough",
         flush_packets=1,
-        **frames,
     )
 
 
-# The colorspace filter's names of the matrices the probe reports, for sources it converts.
-_COLORSPACE_OF = {"bt709": "bt709", "bt601": "smpte170m", "smpte240m": "smpte240m",
-                  "bt2020": "bt2020"}  # fmt: skip
+# The colorspace filter's names of the matrices the probe reports (the scale filter's names),
+# for the sources it converts.
+_COLORSPACE_OF = {"bt709": "bt709", "smpte170m": "smpte170m", "bt470": "bt470bg",
+                  "smpte240m": "smpte240m", "bt2020": "bt2020"}  # fmt: skip
 _JPEG_SOURCES = ("yuv420p", "yuv420p10le")
 
 
-def encodes_jpeg(video: VideoInfo) -> bool:
-    """Whether ffmpeg can hand over this video's frames as JPEGs with the right colours: 4:2:0
-    sources of a matrix the colorspace filter knows."""
-    return video.pix_fmt in _JPEG_SOURCES and video.color_matrix in _COLORSPACE_OF
+def encodes_jpeg(video: VideoInfo, size: tuple[int, int]) -> bool:
+    """Whether ffmpeg can hand over this video's frames as JPEGs of `size` with the right
+    colours: 4:2:0 sources of a matrix the colorspace filter knows, to an even size (which
+    4:2:0 pictures need)."""
+    even = size[0] % 2 == 0 and size[1] % 2 == 0
+    return even and video.pix_fmt in _JPEG_SOURCES and video.color_matrix in _COLORSPACE_OF
 
 
 def jpeg_qscale(quality: int) -> int:
@@ -319,9 +343,7 @@ def jpeg_qscale(quality: int) -> int:
     return max(1, min(31, int(libjpeg_scale * 0.1415)))
 
 
-def _as_jpeg(
-    stream: Any, video: VideoInfo, geometry: FrameGeometry, quality: int, frames: dict[str, int]
-) -> Any:
+def _as_jpeg(stream: Any, video: VideoInfo, geometry: FrameGeometry, quality: int) -> Any:
     """Scale and turn in YUV, convert the source's matrix and range to JPEG's (BT.601, full
     range: what every JPEG decoder assumes) and encode in ffmpeg: no RGB on the way, and the
     chroma is resampled once, if at all."""
@@ -348,7 +370,6 @@ def _as_jpeg(
         fps_mode="passthrough",
         flush_packets=1,
         **{"q:v": jpeg_qscale(quality)},
-        **frames,
     )
 
 

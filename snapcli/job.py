@@ -265,7 +265,7 @@ class _Job:
 
             # The snapshots' JPEGs come straight from ffmpeg where it can make them; sheets
             # then decode them again, at a fraction of the size (JPEG's DCT scaling).
-            jpeg_from_ffmpeg = self.keep_cells and encodes_jpeg(info)
+            jpeg_from_ffmpeg = self.keep_cells and encodes_jpeg(info, self.frame_size)
 
             def take_frame(pts: int, payload: bytes) -> None:
                 nonlocal done

@@ -73,6 +73,21 @@ def test_distant_targets_get_their_own_seek_and_share_the_workers() -> None:
     assert len(plan.runs) == 3
     assert [run.seek_pts is not None for run in plan.runs] == [True, True, True]
     assert plan.decoded_frames == plan.floor_frames
+    assert len(plan.processes) == 2  # one ffmpeg per worker, one input per run
+
+
+def test_sparse_runs_share_few_processes_within_their_memory_budget() -> None:
+    timeline = cfr(15_000, 250)  # 10 minutes at 25 fps, a keyframe every 10 s
+    targets = [timeline.frame_at(t) for t in range(5_000, 600_000, 10_000)]  # one a GOP
+    small = plan_extraction(
+        timeline, targets, keyframes_only=False, pixels_per_frame=1280 * 720, workers=2
+    )
+    assert len(small.runs) == 60
+    assert len(small.processes) % 2 == 0 and len(small.processes) < 20
+    huge = plan_extraction(
+        timeline, targets, keyframes_only=False, pixels_per_frame=3840 * 2160, workers=2
+    )
+    assert max(len(process) for process in huge.processes) == 1  # a 4K decoder's frames each
 
 
 def test_one_long_run_is_split_for_two_workers() -> None:
@@ -107,6 +122,8 @@ def test_every_target_is_in_exactly_one_run_after_its_seek(
     )
     planned = [t for run in plan.runs for t in run.targets]
     assert sorted(planned) == sorted(set(targets))
+    assert len(plan.processes) >= min(workers, len(plan.runs))
+    assert all(0 < len(process) <= 14 for process in plan.processes)  # 720p: 14 inputs at most
     for run in plan.runs:
         assert len(run.targets) <= 40
         assert run.seek_pts is None or run.seek_pts in timeline.keyframes
