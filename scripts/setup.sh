@@ -30,11 +30,16 @@ if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
 fi
 
 pip_install="python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore"
+# An editable install is not byte-compiled (pip compiles only what it copies); compile it here,
+# or every command compiles snapcli anew where PYTHONDONTWRITEBYTECODE is set (~70 ms a start).
+compile="python3 -m compileall -q snapcli"
 if ! $for_tests; then
   $pip_install -e .
+  $compile
   exit 0
 fi
 $pip_install -e ".[test]"
+$compile
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
   apt_install chromium
 fi
