@@ -124,6 +124,8 @@ def _share_out(runs: list[Run], cost: _DecodeCost, workers: int) -> tuple[tuple[
     """Runs in time order, cut into processes of about equal cost: as few as keep every worker
     busy (a multiple of the workers), and more where one would hold more inputs than its memory
     budget allows."""
+    if not runs:
+        return ()
     weights = [cost.run_start + run.decoded_frames for run in runs]
     count = min(workers, len(runs))
     while True:
