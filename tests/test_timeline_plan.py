@@ -123,7 +123,7 @@ def test_every_target_is_in_exactly_one_run_after_its_seek(
     planned = [t for run in plan.runs for t in run.targets]
     assert sorted(planned) == sorted(set(targets))
     assert len(plan.processes) >= min(workers, len(plan.runs))
-    assert all(0 < len(process) <= 14 for process in plan.processes)  # 720p: 14 inputs at most
+    assert all(0 < len(process) <= 9 for process in plan.processes)  # 720p: 9 inputs at most
     for run in plan.runs:
         assert len(run.targets) <= 40
         assert run.seek_pts is None or run.seek_pts in timeline.keyframes
