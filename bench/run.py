@@ -479,7 +479,7 @@ def write_results(path: Path, rows: list[str], cores: int) -> None:
         "Times are medians of the repeats, in seconds, interleaved with the baselines in the same run.",
         "`vs naive` is snapcli's time over the naive loop's (lower is better); `vs floor` is over the",
         "decode floor (the least decoding exact frames need, at this file's measured decode speed,",
-        "plus one process start per ffmpeg snapcli runs, spread over the cores). Memory is the peak",
+        "plus one start per ffmpeg process snapcli runs, spread over the cores). Memory is the peak",
         "RSS of the whole process tree. `exact` checks every picture's frame number against SPEC §4.",
         "snapcli runs byte-compiled, as an installed package does.",
         "",
