@@ -44,15 +44,20 @@ if TYPE_CHECKING:
 
 def run() -> None:
     """The console script: load the CLI, run it, exit with its status. A Ctrl-C that lands
-    while Python is still loading modules is also just "interrupted", never a traceback."""
+    while Python is still loading modules is also just "interrupted", never a traceback; one that
+    lands once the work is over (as Python shuts down) changes nothing."""
+    import signal
     import sys
 
     try:
         from .cli import main
+
+        status = main()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
         sys.stderr.write("snapcli: interrupted.\n")
         sys.exit(130)
-    sys.exit(main())
+    sys.exit(status)
 
 
 def __getattr__(name: str) -> Any:
