@@ -45,6 +45,11 @@ output size, or with `jpeg_quality` a finished JPEG file."""
 _SHOWINFO = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+)")
 MICROSECONDS = 1_000_000
 MAX_SEEK_RETRIES = 3
+# Keyframes only: the decoder skips the other frames. Not `-discard nokey` (the demuxer dropping
+# them): ffmpeg's MP4 demuxer then misdates the keyframes of a stream with B-frames, by the
+# composition offset it stops tracking. ffmpeg 5.1 ignores -discard for a -filter_complex input,
+# but ffmpeg 9 applies it, and no keyframe matched its time.
+KEYFRAMES_ONLY = {"skip_frame": "nokey"}
 
 
 @dataclass(frozen=True)
@@ -271,7 +276,7 @@ class _RunExtractor:
             if start > 0:
                 input_options["ss"] = f"{ceil(start * MICROSECONDS) / MICROSECONDS:.6f}"
         if self.keyframes_only:
-            input_options.update(skip_frame="nokey", discard="nokey")
+            input_options.update(KEYFRAMES_ONLY)
         if self.threads:
             input_options["threads"] = self.threads
         stream = ffmpeg_builder.input(self.video.input_url, **input_options)
@@ -438,7 +443,7 @@ def first_frame_not_black(
     start_micros = timeline.seconds(timeline.origin) * MICROSECONDS
     input_options: dict[str, object] = {"noautorotate": None, "copyts": None}
     if keyframes_only:
-        input_options.update(skip_frame="nokey", discard="nokey")
+        input_options.update(KEYFRAMES_ONLY)
     args = list(
         ffmpeg_builder.input(video.input_url, **input_options)[str(video.stream_index)]
         .filter("settb", "AVTB")

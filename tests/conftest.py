@@ -259,7 +259,25 @@ def bad_files(
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never touch the user's state, nor share a working folder."""
     monkeypatch.setenv("SNAPCLI_HOME", str(tmp_path / "snapcli-home"))
+    monkeypatch.delenv("SNAPCLI_FFMPEG", raising=False)  # the ffmpeg on PATH, unless a test says
+    monkeypatch.delenv("SNAPCLI_FFPROBE", raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(params=["ffmpeg on PATH", "ffmpeg 9 of imageio-ffmpeg"])
+def ffmpeg_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each ffmpeg that the frame tests hold exact: the system's, and a newer static build (the
+    one the imageio-ffmpeg package ships), since ffmpeg's versions differ in timestamps, seeking
+    and which options they honour. ffprobe stays the system's."""
+    if request.param == "ffmpeg on PATH":
+        return "ffmpeg"
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        pytest.skip("imageio-ffmpeg (a test dependency) is not installed")
+    binary = imageio_ffmpeg.get_ffmpeg_exe()
+    monkeypatch.setenv("SNAPCLI_FFMPEG", binary)
+    return binary
 
 
 @dataclass

@@ -11,6 +11,9 @@ from PIL import Image
 
 import snapcli
 
+# Every test here runs with each ffmpeg build (conftest.ffmpeg_build).
+pytestmark = pytest.mark.usefixtures("ffmpeg_build")
+
 COLOURS = [(32, 192, 64), (200, 40, 160), (40, 80, 220)]
 TOLERANCE = 6
 

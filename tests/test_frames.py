@@ -11,6 +11,9 @@ from PIL import Image
 
 import snapcli
 
+# Every test here runs with each ffmpeg build (conftest.ffmpeg_build).
+pytestmark = pytest.mark.usefixtures("ffmpeg_build")
+
 # Times around frame starts (40 ms steps at 25 fps), GOP boundaries (4 s) and the end.
 EDGE_TIMES = [0, 1, 39, 40, 41, 999, 1000, 1999, 2020, 3959, 3960, 3999, 4000, 4001, 5555]
 
