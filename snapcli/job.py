@@ -183,10 +183,10 @@ def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotCom
 
 
 def _decoded(jpeg: bytes, sheets: list[SheetWriter]) -> Image.Image:
-    from PIL import Image
-
     """A JPEG decoded no larger than the biggest cell needs (libjpeg scales by 1/2, 1/4, 1/8 in
     the DCT, far cheaper than decoding whole and shrinking)."""
+    from PIL import Image
+
     picture = Image.open(io.BytesIO(jpeg))
     width = max(writer.layout.cell_width for writer in sheets)
     height = max(writer.layout.cell_height for writer in sheets)
