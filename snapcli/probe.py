@@ -166,7 +166,9 @@ def _probe(
     if near_ms is not None:
         after = KEYFRAME_WINDOW_AFTER_S if keyframes else WINDOW_AFTER_S
         spans = [f"{t / 1000:.3f}%{t / 1000 + after:.3f}" for t in near_ms]
-        windows = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%"])]
+        # The tail: a seek past the end lands on the last keyframe. Its end is spelled out, as
+        # ffprobe 6.0 reads nothing for an open one right after the start window.
+        windows = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%+99999999"])]
     report = _ffprobe_json(
         [
             ffprobe, "-v", "error", "-select_streams", "v", *windows,
@@ -264,6 +266,7 @@ def _settles(
 def _ffprobe_json(args: list[str], source: str) -> dict[str, Any]:
     code, output, errors = runner.run_to_end(args)
     if code != 0:
+        runner.raise_if_crashed(code, "ffprobe", source)
         _raise_unreadable(errors, source)
     try:
         report = json.loads(output or b"{}")
