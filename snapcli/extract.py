@@ -221,6 +221,7 @@ class _RunExtractor:
             if owner:
                 code = process.wait()
                 if code != 0:
+                    runner.raise_if_crashed(code, "ffmpeg", self.video.source)
                     self._raise_failure(process.stderr_text)
 
     def _raw_reader(self, process: runner.ToolProcess) -> Callable[[], bytes | None]:

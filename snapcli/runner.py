@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -17,11 +18,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from .errors import FFmpegUnavailable, Interrupted, SnapshotTimeOut
+from .errors import FFmpegUnavailable, InternalError, Interrupted, SnapshotTimeOut
 
 Tool = Literal["ffmpeg", "ffprobe"]
 
 DEFAULT_STALL_TIMEOUT = 60.0
+# Signals a program dies of when it crashes (not when it is stopped).
+_CRASH_SIGNALS = {
+    getattr(signal, name)
+    for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT")
+    if hasattr(signal, name)
+}
 INSTALL_HINT = (
     "install FFmpeg (Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg; "
     "Windows: winget install ffmpeg) or name the program with --ffmpeg or SNAPCLI_FFMPEG"
@@ -211,6 +218,16 @@ class ToolProcess:
                 self._process.kill()
                 return
             time.sleep(min(0.25, self._timeout / 4))
+
+
+def raise_if_crashed(code: int, tool: Tool, source: str) -> None:
+    """A tool that crashed is at fault, not the video: say so, rather than call the video bad."""
+    if code < 0 and -code in _CRASH_SIGNALS:
+        name = signal.Signals(-code).name
+        raise InternalError(
+            f"{tool} crashed ({name}) while reading {source}; the video may be fine: "
+            "try another FFmpeg build."
+        )
 
 
 def run_to_end(args: Sequence[str], timeout: float | None = None) -> tuple[int, bytes, str]:

@@ -275,6 +275,20 @@ def test_ffmpeg_missing(
     assert "apt-get install ffmpeg" in result.stderr
 
 
+def test_a_crashing_ffprobe_is_reported_as_a_crash_not_as_a_bad_video(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in for an ffprobe build that crashes (a static ffprobe 6.0 does, on MPEG-TS): the
+    # behaviour under test is the message, which no real ffprobe here can be made to provoke.
+    crashing = tmp_path / "ffprobe"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashing.chmod(0o755)
+    monkeypatch.setenv("SNAPCLI_FFPROBE", str(crashing))
+    result = run_cli("grab", str(videos["h264"].path))
+    assert_one_line_error(result, "InternalError", 1)
+    assert "ffprobe crashed (SIGSEGV)" in result.stderr and "not a readable" not in result.stderr
+
+
 def test_ffmpeg_override_that_does_not_exist(run_cli, videos: dict[str, TestVideo]) -> None:
     result = run_cli("--ffmpeg", "/opt/none/ffmpeg", "grab", str(videos["h264"].path))
     assert_one_line_error(result, "FFmpegUnavailable", 4)
