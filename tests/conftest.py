@@ -264,7 +264,7 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture(params=["ffmpeg on PATH", "ffmpeg 9 of imageio-ffmpeg"])
+@pytest.fixture(params=["ffmpeg on PATH", "static ffmpeg of imageio-ffmpeg"])
 def ffmpeg_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each ffmpeg that the frame tests hold exact: the system's, and a newer static build (the
     one the imageio-ffmpeg package ships), since ffmpeg's versions differ in timestamps, seeking
