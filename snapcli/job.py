@@ -29,7 +29,7 @@ from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
 from .plan import plan_extraction
-from .probe import VideoInfo, probe, probe_duration
+from .probe import KEYFRAME_WINDOW_AFTER_S, VideoInfo, probe, probe_duration
 from .request import SnapshotRequest
 from .schedule import Shot, early_times, schedule
 from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
@@ -48,6 +48,10 @@ RETINA_SCALE = 2
 MAX_PROBE_WINDOWS = 16
 # From this size on, reading every packet costs more than one more ffprobe run (about 0.1 s).
 LARGE_FILE_BYTES = 32 << 20
+# In intra mode a window reads KEYFRAME_WINDOW_AFTER_S past its time, to meet the next keyframe:
+# worth it on a larger file, and only while the windows together cover a small share of it.
+INTRA_LARGE_FILE_BYTES = 128 << 20
+INTRA_WINDOWS_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -156,14 +160,17 @@ def run_job(
 def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> list[int] | None:
     """The times to read the frame timeline around, when a few frames are asked for; None reads
     the whole timeline. Times spread over the duration are known once D is: on a large file, a
-    look at its start and end finds D more cheaply than reading every packet would (in normal
-    mode: intra windows must reach the next keyframe, which on a long GOP is far)."""
+    look at its start and end finds D more cheaply than reading every packet would. Intra windows
+    must reach the next keyframe, so they pay on larger files only, and when they are few."""
     times = early_times(request)
-    spread = request.interval == 0 and (request.count or 1) <= MAX_PROBE_WINDOWS
-    if times is None and spread and request.frame_type == "normal":
-        if _file_size(video) >= LARGE_FILE_BYTES:
+    count = request.count or 1
+    intra = request.frame_type == "intra"
+    large = INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES
+    if times is None and request.interval == 0 and count <= MAX_PROBE_WINDOWS:
+        if _file_size(video) >= large:
             duration = probe_duration(video, ffmpeg)
-            if duration is not None:
+            reach_ms = count * KEYFRAME_WINDOW_AFTER_S * 1000
+            if duration is not None and (not intra or reach_ms <= duration * INTRA_WINDOWS_SHARE):
                 times = [shot.time_ms for shot in schedule(request, duration)]
     return None if times is None or len(times) > MAX_PROBE_WINDOWS else times
 

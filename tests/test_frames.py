@@ -4,6 +4,7 @@ and their frame numbers read from the picture itself."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import TestVideo, frame_number
@@ -310,3 +311,34 @@ def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
     times = [shot["Time"] for shot in event.snapshots]
     assert times == [round(k * video.duration_ms / 7) for k in range(7)]
     assert taken == [video.frame_shown_at(t) for t in times]
+
+
+def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
+    videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intra mode with a few times spread over a large file finds D from the file's ends, then
+    reads the timeline only in windows that reach the next keyframe (not every packet of a
+    two-hour film): the same nearest keyframes as reading it all."""
+    from snapcli import job, probe
+
+    reads: list[list[int] | None] = []
+    read_timeline = probe._probe
+
+    def spied(*args: Any) -> Any:
+        reads.append(args[3])
+        return read_timeline(*args)
+
+    monkeypatch.setattr(job, "INTRA_LARGE_FILE_BYTES", 0)  # every file is large
+    monkeypatch.setattr(job, "INTRA_WINDOWS_SHARE", 1.0)
+    for module in (job, probe):  # windows of 2 s on this 8 s file
+        monkeypatch.setattr(module, "KEYFRAME_WINDOW_AFTER_S", 2.0)
+    monkeypatch.setattr(probe, "_probe", spied)
+    video = videos["h264"]  # 8 s, keyframes at 0 and 4000 ms
+    event = snapcli.grab(
+        video.path, interval=0, count=3, frame_type="intra", output_dir=tmp_path / "out"
+    )
+    assert reads == [[], [0, 2667, 5333]]  # the ends, then the windows: never the whole file
+    folder = Path(event["OutputDir"])
+    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    assert taken == [0, 100, 100]  # 2667 is nearer 4000 than 0; 5333 has no keyframe after it
+    assert [shot["FrameTime"] for shot in event.snapshots] == [0, 4000, 4000]
