@@ -48,10 +48,14 @@ RETINA_SCALE = 2
 MAX_PROBE_WINDOWS = 16
 # From this size on, reading every packet costs more than one more ffprobe run (about 0.1 s).
 LARGE_FILE_BYTES = 32 << 20
-# In intra mode a window reads KEYFRAME_WINDOW_AFTER_S past its time, to meet the next keyframe:
-# worth it on a larger file, and only while the windows together cover a small share of it.
+# An even spread is read in windows (at most this many) while together they cover at most this
+# share of the video. A window reads from the keyframe before its time to a second after it:
+# about 6 s of a film with a 10 s GOP. In intra mode it reads KEYFRAME_WINDOW_AFTER_S on, to
+# meet the next keyframe, and pays on larger files only.
+MAX_SPREAD_WINDOWS = 200
+WINDOWS_SHARE = 0.25
+SPREAD_WINDOW_REACH_S = 6.0
 INTRA_LARGE_FILE_BYTES = 128 << 20
-INTRA_WINDOWS_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -158,21 +162,25 @@ def run_job(
 
 
 def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> list[int] | None:
-    """The times to read the frame timeline around, when a few frames are asked for; None reads
+    """The times to read the frame timeline around, when they are few for the video; None reads
     the whole timeline. Times spread over the duration are known once D is: on a large file, a
-    look at its start and end finds D more cheaply than reading every packet would. Intra windows
-    must reach the next keyframe, so they pay on larger files only, and when they are few."""
+    look at its start and end finds D more cheaply than reading every packet would."""
     times = early_times(request)
+    if times is not None:
+        return times if len(times) <= MAX_PROBE_WINDOWS else None
     count = request.count or 1
     intra = request.frame_type == "intra"
-    large = INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES
-    if times is None and request.interval == 0 and count <= MAX_PROBE_WINDOWS:
-        if _file_size(video) >= large:
-            duration = probe_duration(video, ffmpeg)
-            reach_ms = count * KEYFRAME_WINDOW_AFTER_S * 1000
-            if duration is not None and (not intra or reach_ms <= duration * INTRA_WINDOWS_SHARE):
-                times = [shot.time_ms for shot in schedule(request, duration)]
-    return None if times is None or len(times) > MAX_PROBE_WINDOWS else times
+    if request.interval != 0 or count > MAX_SPREAD_WINDOWS:
+        return None
+    if _file_size(video) < (INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES):
+        return None
+    duration = probe_duration(video, ffmpeg)
+    if duration is None:
+        return None
+    reach_ms = count * (KEYFRAME_WINDOW_AFTER_S if intra else SPREAD_WINDOW_REACH_S) * 1000
+    if reach_ms > duration * WINDOWS_SHARE and (intra or count > MAX_PROBE_WINDOWS):
+        return None
+    return [shot.time_ms for shot in schedule(request, duration)]
 
 
 def _file_size(video: str) -> int:

@@ -329,7 +329,7 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
         return read_timeline(*args)
 
     monkeypatch.setattr(job, "INTRA_LARGE_FILE_BYTES", 0)  # every file is large
-    monkeypatch.setattr(job, "INTRA_WINDOWS_SHARE", 1.0)
+    monkeypatch.setattr(job, "WINDOWS_SHARE", 1.0)
     for module in (job, probe):  # windows of 2 s on this 8 s file
         monkeypatch.setattr(module, "KEYFRAME_WINDOW_AFTER_S", 2.0)
     monkeypatch.setattr(probe, "_probe", spied)
@@ -342,3 +342,30 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
     taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
     assert taken == [0, 100, 100]  # 2667 is nearer 4000 than 0; 5333 has no keyframe after it
     assert [shot["FrameTime"] for shot in event.snapshots] == [0, 4000, 4000]
+
+
+def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
+    videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More than 16 times spread over a long file (here: the windows' reach made small, to
+    stand for a film) are read in windows too, not every packet, and give the same frames."""
+    from snapcli import job, probe
+
+    reads: list[list[int] | None] = []
+    read_timeline = probe._probe
+
+    def spied(*args: Any) -> Any:
+        reads.append(args[3])
+        return read_timeline(*args)
+
+    monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
+    monkeypatch.setattr(job, "SPREAD_WINDOW_REACH_S", 0.05)  # 24 windows "cover" 1.2 s of 8
+    monkeypatch.setattr(probe, "_probe", spied)
+    video = videos["h264"]
+    event = snapcli.grab(video.path, interval=0, count=24, output_dir=tmp_path / "out")
+    times = [shot["Time"] for shot in event.snapshots]
+    assert times == [round(k * video.duration_ms / 24) for k in range(24)]
+    assert reads == [[], times]  # the ends, then the windows: never the whole file
+    folder = Path(event["OutputDir"])
+    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    assert taken == [video.frame_shown_at(t) for t in times]
