@@ -11,6 +11,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
@@ -165,11 +166,15 @@ def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> 
     """The times to read the frame timeline around, when they are few for the video; None reads
     the whole timeline. Times spread over the duration are known once D is: on a large file, a
     look at its start and end finds D more cheaply than reading every packet would."""
+    intra = request.frame_type == "intra"
     times = early_times(request)
     if times is not None:
-        return times if len(times) <= MAX_PROBE_WINDOWS else None
+        if len(times) <= MAX_PROBE_WINDOWS:
+            return times
+        span = max(times) - min(times)
+        large = _file_size(video) >= LARGE_FILE_BYTES
+        return times if large and _windows_pay(len(times), span, intra) else None
     count = request.count or 1
-    intra = request.frame_type == "intra"
     if request.interval != 0 or count > MAX_SPREAD_WINDOWS:
         return None
     if _file_size(video) < (INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES):
@@ -177,10 +182,15 @@ def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> 
     duration = probe_duration(video, ffmpeg)
     if duration is None:
         return None
-    reach_ms = count * (KEYFRAME_WINDOW_AFTER_S if intra else SPREAD_WINDOW_REACH_S) * 1000
-    if reach_ms > duration * WINDOWS_SHARE and (intra or count > MAX_PROBE_WINDOWS):
+    if (intra or count > MAX_PROBE_WINDOWS) and not _windows_pay(count, duration, intra):
         return None
     return [shot.time_ms for shot in schedule(request, duration)]
+
+
+def _windows_pay(count: int, span_ms: Fraction | int, intra: bool) -> bool:
+    """Whether `count` windows over `span_ms` of video cover a small enough share of it."""
+    reach_s = KEYFRAME_WINDOW_AFTER_S if intra else SPREAD_WINDOW_REACH_S
+    return count <= MAX_SPREAD_WINDOWS and count * reach_s * 1000 <= span_ms * WINDOWS_SHARE
 
 
 def _file_size(video: str) -> int:

@@ -369,3 +369,27 @@ def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
     folder = Path(event["OutputDir"])
     taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
     assert taken == [video.frame_shown_at(t) for t in times]
+
+
+def test_many_times_far_apart_are_read_in_windows_and_stay_exact(
+    videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More than 16 times named up front, far apart for their number (here: the windows' reach
+    made small), are read in windows without a look for D first."""
+    from snapcli import job, probe
+
+    reads: list[list[int] | None] = []
+    read_timeline = probe._probe
+
+    def spied(*args: Any) -> Any:
+        reads.append(args[3])
+        return read_timeline(*args)
+
+    monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
+    monkeypatch.setattr(job, "SPREAD_WINDOW_REACH_S", 0.05)  # 20 windows "cover" 1 s of 7.6
+    monkeypatch.setattr(probe, "_probe", spied)
+    video = videos["h264"]
+    times = [k * 400 + 7 for k in range(20)]
+    taken = grab_frames(video, times, tmp_path)
+    assert reads == [times]
+    assert taken == [video.frame_shown_at(t) for t in times]
