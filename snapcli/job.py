@@ -11,7 +11,6 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
@@ -30,7 +29,7 @@ from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
 from .plan import plan_extraction
-from .probe import KEYFRAME_WINDOW_AFTER_S, VideoInfo, probe, probe_duration
+from .probe import KEYFRAME_WINDOW_AFTER_S, WINDOW_AFTER_S, VideoInfo, probe, probe_duration
 from .request import SnapshotRequest
 from .schedule import Shot, early_times, schedule
 from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
@@ -49,12 +48,12 @@ RETINA_SCALE = 2
 MAX_PROBE_WINDOWS = 16
 # From this size on, reading every packet costs more than one more ffprobe run (about 0.1 s).
 LARGE_FILE_BYTES = 32 << 20
-# An even spread is read in windows (at most this many) while together they cover at most this
-# share of the video. A window reads from the keyframe before its time to a second after it:
-# about 6 s of a film with a 10 s GOP. In intra mode it reads KEYFRAME_WINDOW_AFTER_S on, to
-# meet the next keyframe, and pays on larger files only.
+# More times, or an even spread, are read in windows (at most this many) while together they
+# cover at most this share of the video. A window reads from the keyframe before its time to a
+# second after it: about 6 s of a film with a 10 s GOP. In intra mode it reads
+# KEYFRAME_WINDOW_AFTER_S on, to meet the next keyframe, and pays on larger files only.
 MAX_SPREAD_WINDOWS = 200
-WINDOWS_SHARE = 0.25
+WINDOWS_SHARE = 0.5
 SPREAD_WINDOW_REACH_S = 6.0
 INTRA_LARGE_FILE_BYTES = 128 << 20
 
@@ -163,34 +162,42 @@ def run_job(
 
 
 def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> list[int] | None:
-    """The times to read the frame timeline around, when they are few for the video; None reads
-    the whole timeline. Times spread over the duration are known once D is: on a large file, a
-    look at its start and end finds D more cheaply than reading every packet would."""
+    """The times to read the frame timeline around, when the windows around them are a small
+    part of the video; None reads the whole timeline. Up to 16 exact times named up front are
+    always read in windows. Otherwise D decides (the share the windows cover, and where an even
+    spread falls): on a large file a look at its start and end finds it more cheaply than
+    reading every packet would."""
     intra = request.frame_type == "intra"
     times = early_times(request)
-    if times is not None:
-        if len(times) <= MAX_PROBE_WINDOWS:
-            return times
-        span = max(times) - min(times)
-        large = _file_size(video) >= LARGE_FILE_BYTES
-        return times if large and _windows_pay(len(times), span, intra) else None
-    count = request.count or 1
-    if request.interval != 0 or count > MAX_SPREAD_WINDOWS:
+    if times is not None and len(times) <= MAX_PROBE_WINDOWS:
+        return times
+    if times is None and request.interval != 0:  # every Interval to the end: the whole video
         return None
-    if _file_size(video) < (INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES):
+    count = len(times) if times is not None else request.count or 1
+    large = INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES
+    if count > MAX_SPREAD_WINDOWS or _file_size(video) < large:
         return None
     duration = probe_duration(video, ffmpeg)
     if duration is None:
         return None
-    if (intra or count > MAX_PROBE_WINDOWS) and not _windows_pay(count, duration, intra):
-        return None
-    return [shot.time_ms for shot in schedule(request, duration)]
+    if times is None:
+        times = [shot.time_ms for shot in schedule(request, duration)]
+        if not intra and count <= MAX_PROBE_WINDOWS:
+            return times
+    return times if _windows_cover_ms(times, intra) <= duration * WINDOWS_SHARE else None
 
 
-def _windows_pay(count: int, span_ms: Fraction | int, intra: bool) -> bool:
-    """Whether `count` windows over `span_ms` of video cover a small enough share of it."""
-    reach_s = KEYFRAME_WINDOW_AFTER_S if intra else SPREAD_WINDOW_REACH_S
-    return count <= MAX_SPREAD_WINDOWS and count * reach_s * 1000 <= span_ms * WINDOWS_SHARE
+def _windows_cover_ms(times: list[int], intra: bool) -> int:
+    """How much of the video windows around `times` read, about: each from the keyframe before
+    its time (SPREAD_WINDOW_REACH_S in all) to the time it reaches past, overlaps counted once."""
+    after_ms = (KEYFRAME_WINDOW_AFTER_S if intra else WINDOW_AFTER_S) * 1000
+    before_ms = (SPREAD_WINDOW_REACH_S - WINDOW_AFTER_S) * 1000
+    covered, reached = 0.0, float("-inf")
+    for t in sorted(set(times)):
+        start, end = max(t - before_ms, reached), t + after_ms
+        covered += max(0.0, end - start)
+        reached = max(reached, end)
+    return round(covered)
 
 
 def _file_size(video: str) -> int:

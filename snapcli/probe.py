@@ -114,6 +114,7 @@ def input_url(video: str | os.PathLike[str]) -> str:
 
 WINDOW_AFTER_S = 1.0  # a window reads this far past its time (B-frame reordering, the next frame)
 KEYFRAME_WINDOW_AFTER_S = 20.0  # in intra mode, far enough to meet the next keyframe of most GOPs
+MERGE_GAP_S = 10.0  # windows closer than this are read as one (about a long GOP)
 REORDER_MARGIN_S = 0.25  # the end of a window whose frames may be decoded after it stops
 # Containers that seek exactly and state the stream's exact duration: windows settle there, so
 # they are worth trying (elsewhere they would mostly end in a second, full read).
@@ -165,7 +166,7 @@ def _probe(
     windows = []
     if near_ms is not None:
         after = KEYFRAME_WINDOW_AFTER_S if keyframes else WINDOW_AFTER_S
-        spans = [f"{t / 1000:.3f}%{t / 1000 + after:.3f}" for t in near_ms]
+        spans = [f"{a / 1000:.3f}%{b / 1000:.3f}" for a, b in _merged(near_ms, after * 1000)]
         # The tail: a seek past the end lands on the last keyframe. Its end is spelled out, as
         # ffprobe 6.0 reads nothing for an open one right after the start window.
         windows = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%+99999999"])]
@@ -261,6 +262,19 @@ def _settles(
         return False
     settled = timeline.knows_keyframe_near if keyframes else timeline.knows_time
     return all(settled(t) for t in near_ms if t < timeline.duration_ms)
+
+
+def _merged(times: list[int], after_ms: float) -> list[tuple[int, float]]:
+    """Windows from each time to `after_ms` past it, joined where the gap between two is at
+    most MERGE_GAP_S: reading a gap on costs less than a new seek, which reads again from the
+    keyframe before. Times in ms, sorted."""
+    windows: list[tuple[int, float]] = []
+    for t in times:
+        if windows and t <= windows[-1][1] + MERGE_GAP_S * 1000:
+            windows[-1] = (windows[-1][0], t + after_ms)
+        else:
+            windows.append((t, t + after_ms))
+    return windows
 
 
 def _ffprobe_json(args: list[str], source: str) -> dict[str, Any]:

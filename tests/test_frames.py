@@ -329,7 +329,7 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
         return read_timeline(*args)
 
     monkeypatch.setattr(job, "INTRA_LARGE_FILE_BYTES", 0)  # every file is large
-    monkeypatch.setattr(job, "WINDOWS_SHARE", 1.0)
+    monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # and long enough for windows to pay
     for module in (job, probe):  # windows of 2 s on this 8 s file
         monkeypatch.setattr(module, "KEYFRAME_WINDOW_AFTER_S", 2.0)
     monkeypatch.setattr(probe, "_probe", spied)
@@ -347,8 +347,8 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
 def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
     videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """More than 16 times spread over a long file (here: the windows' reach made small, to
-    stand for a film) are read in windows too, not every packet, and give the same frames."""
+    """More than 16 times spread over a long file (here: any share counted as little, to stand
+    for a film) are read in windows too, not every packet, and give the same frames."""
     from snapcli import job, probe
 
     reads: list[list[int] | None] = []
@@ -359,7 +359,7 @@ def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
         return read_timeline(*args)
 
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
-    monkeypatch.setattr(job, "SPREAD_WINDOW_REACH_S", 0.05)  # 24 windows "cover" 1.2 s of 8
+    monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # every file long enough for windows to pay
     monkeypatch.setattr(probe, "_probe", spied)
     video = videos["h264"]
     event = snapcli.grab(video.path, interval=0, count=24, output_dir=tmp_path / "out")
@@ -371,11 +371,11 @@ def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
-def test_many_times_far_apart_are_read_in_windows_and_stay_exact(
+def test_many_times_named_up_front_are_read_in_windows_where_these_cover_little(
     videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """More than 16 times named up front, far apart for their number (here: the windows' reach
-    made small), are read in windows without a look for D first."""
+    """More than 16 times named up front are read in windows too when these cover little of the
+    video (here: any share counted as little)."""
     from snapcli import job, probe
 
     reads: list[list[int] | None] = []
@@ -386,10 +386,21 @@ def test_many_times_far_apart_are_read_in_windows_and_stay_exact(
         return read_timeline(*args)
 
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
-    monkeypatch.setattr(job, "SPREAD_WINDOW_REACH_S", 0.05)  # 20 windows "cover" 1 s of 7.6
+    monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # every file long enough for windows to pay
     monkeypatch.setattr(probe, "_probe", spied)
     video = videos["h264"]
     times = [k * 400 + 7 for k in range(20)]
     taken = grab_frames(video, times, tmp_path)
-    assert reads == [times]
+    assert reads == [[], times]  # D (for the share the windows cover), then the windows
     assert taken == [video.frame_shown_at(t) for t in times]
+
+
+def test_windows_close_together_are_read_as_one_and_their_cover_is_counted_once() -> None:
+    from snapcli import job, probe
+
+    assert probe._merged([0, 1000, 2000], 1000) == [(0, 3000)]  # one seek, not three
+    assert probe._merged([0, 60_000], 1000) == [(0, 1000), (60_000, 61_000)]
+    # 5 s back to a keyframe and 1 s on, each: overlapping windows count once
+    assert job._windows_cover_ms([0, 1000, 2000], intra=False) == 8000
+    assert job._windows_cover_ms([0, 100_000], intra=False) == 12_000
+    assert job._windows_cover_ms([0, 100_000], intra=True) == 50_000  # 20 s on, to a keyframe
