@@ -313,13 +313,11 @@ def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
-def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
-    videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Intra mode with a few times spread over a large file finds D from the file's ends, then
-    reads the timeline only in windows that reach the next keyframe (not every packet of a
-    two-hour film): the same nearest keyframes as reading it all."""
-    from snapcli import job, probe
+@pytest.fixture
+def probe_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]:
+    """The times around which each read of the timeline was made: [] for the look at the
+    file's ends alone, None for a read of every packet."""
+    from snapcli import probe
 
     reads: list[list[int] | None] = []
     read_timeline = probe._probe
@@ -328,16 +326,30 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
         reads.append(args[3])
         return read_timeline(*args)
 
+    monkeypatch.setattr(probe, "_probe", spied)
+    return reads
+
+
+def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
+    videos: dict[str, TestVideo],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    probe_reads: list[list[int] | None],
+) -> None:
+    """Intra mode with a few times spread over a large file finds D from the file's ends, then
+    reads the timeline only in windows that reach the next keyframe (not every packet of a
+    two-hour film): the same nearest keyframes as reading it all."""
+    from snapcli import job, probe
+
     monkeypatch.setattr(job, "INTRA_LARGE_FILE_BYTES", 0)  # every file is large
     monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # and long enough for windows to pay
     for module in (job, probe):  # windows of 2 s on this 8 s file
         monkeypatch.setattr(module, "KEYFRAME_WINDOW_AFTER_S", 2.0)
-    monkeypatch.setattr(probe, "_probe", spied)
     video = videos["h264"]  # 8 s, keyframes at 0 and 4000 ms
     event = snapcli.grab(
         video.path, interval=0, count=3, frame_type="intra", output_dir=tmp_path / "out"
     )
-    assert reads == [[], [0, 2667, 5333]]  # the ends, then the windows: never the whole file
+    assert probe_reads == [[], [0, 2667, 5333]]  # the ends, then the windows: never the whole file
     folder = Path(event["OutputDir"])
     taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
     assert taken == [0, 100, 100]  # 2667 is nearer 4000 than 0; 5333 has no keyframe after it
@@ -345,53 +357,43 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
 
 
 def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
-    videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    videos: dict[str, TestVideo],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    probe_reads: list[list[int] | None],
 ) -> None:
     """More than 16 times spread over a long file (here: any share counted as little, to stand
     for a film) are read in windows too, not every packet, and give the same frames."""
-    from snapcli import job, probe
-
-    reads: list[list[int] | None] = []
-    read_timeline = probe._probe
-
-    def spied(*args: Any) -> Any:
-        reads.append(args[3])
-        return read_timeline(*args)
+    from snapcli import job
 
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
     monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # every file long enough for windows to pay
-    monkeypatch.setattr(probe, "_probe", spied)
     video = videos["h264"]
     event = snapcli.grab(video.path, interval=0, count=24, output_dir=tmp_path / "out")
     times = [shot["Time"] for shot in event.snapshots]
     assert times == [round(k * video.duration_ms / 24) for k in range(24)]
-    assert reads == [[], times]  # the ends, then the windows: never the whole file
+    assert probe_reads == [[], times]  # the ends, then the windows: never the whole file
     folder = Path(event["OutputDir"])
     taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
 def test_many_times_named_up_front_are_read_in_windows_where_these_cover_little(
-    videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    videos: dict[str, TestVideo],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    probe_reads: list[list[int] | None],
 ) -> None:
     """More than 16 times named up front are read in windows too when these cover little of the
     video (here: any share counted as little)."""
-    from snapcli import job, probe
-
-    reads: list[list[int] | None] = []
-    read_timeline = probe._probe
-
-    def spied(*args: Any) -> Any:
-        reads.append(args[3])
-        return read_timeline(*args)
+    from snapcli import job
 
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
     monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # every file long enough for windows to pay
-    monkeypatch.setattr(probe, "_probe", spied)
     video = videos["h264"]
     times = [k * 400 + 7 for k in range(20)]
     taken = grab_frames(video, times, tmp_path)
-    assert reads == [[], times]  # D (for the share the windows cover), then the windows
+    assert probe_reads == [[], times]  # D (for the share the windows cover), then the windows
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
