@@ -29,7 +29,7 @@ from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
 from .plan import plan_extraction
-from .probe import KEYFRAME_WINDOW_AFTER_S, WINDOW_AFTER_S, VideoInfo, probe, probe_duration
+from .probe import VideoInfo, probe, probe_duration, read_windows
 from .request import SnapshotRequest
 from .schedule import Shot, early_times, schedule
 from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
@@ -49,12 +49,12 @@ MAX_PROBE_WINDOWS = 16
 # From this size on, reading every packet costs more than one more ffprobe run (about 0.1 s).
 LARGE_FILE_BYTES = 32 << 20
 # More times, or an even spread, are read in windows (at most this many) while together they
-# cover at most this share of the video. A window reads from the keyframe before its time to a
-# second after it: about 6 s of a film with a 10 s GOP. In intra mode it reads
-# KEYFRAME_WINDOW_AFTER_S on, to meet the next keyframe, and pays on larger files only.
+# cover at most this share of the video. Each read begins at the keyframe before its window,
+# reckoned this far back (half a 10 s GOP). Intra windows reach on to the next keyframe, and pay
+# on larger files only.
 MAX_SPREAD_WINDOWS = 200
 WINDOWS_SHARE = 0.5
-SPREAD_WINDOW_REACH_S = 6.0
+KEYFRAME_BACK_S = 5.0
 INTRA_LARGE_FILE_BYTES = 128 << 20
 
 
@@ -187,17 +187,10 @@ def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> 
     return times if _windows_cover_ms(times, intra) <= duration * WINDOWS_SHARE else None
 
 
-def _windows_cover_ms(times: list[int], intra: bool) -> int:
-    """How much of the video windows around `times` read, about: each from the keyframe before
-    its time (SPREAD_WINDOW_REACH_S in all) to the time it reaches past, overlaps counted once."""
-    after_ms = (KEYFRAME_WINDOW_AFTER_S if intra else WINDOW_AFTER_S) * 1000
-    before_ms = (SPREAD_WINDOW_REACH_S - WINDOW_AFTER_S) * 1000
-    covered, reached = 0.0, float("-inf")
-    for t in sorted(set(times)):
-        start, end = max(t - before_ms, reached), t + after_ms
-        covered += max(0.0, end - start)
-        reached = max(reached, end)
-    return round(covered)
+def _windows_cover_ms(times: list[int], intra: bool) -> float:
+    """How much of the video the probe's windows around `times` read, about."""
+    windows = read_windows(sorted(set(times)), intra)
+    return sum(end - start + KEYFRAME_BACK_S * 1000 for start, end in windows)
 
 
 def _file_size(video: str) -> int:

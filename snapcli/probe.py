@@ -165,8 +165,7 @@ def _probe(
     """One ffprobe run; None when a windowed read does not settle every time asked about."""
     windows = []
     if near_ms is not None:
-        after = KEYFRAME_WINDOW_AFTER_S if keyframes else WINDOW_AFTER_S
-        spans = [f"{a / 1000:.3f}%{b / 1000:.3f}" for a, b in _merged(near_ms, after * 1000)]
+        spans = [f"{a / 1000:.3f}%{b / 1000:.3f}" for a, b in read_windows(near_ms, keyframes)]
         # The tail: a seek past the end lands on the last keyframe. Its end is spelled out, as
         # ffprobe 6.0 reads nothing for an open one right after the start window.
         windows = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%+99999999"])]
@@ -264,10 +263,12 @@ def _settles(
     return all(settled(t) for t in near_ms if t < timeline.duration_ms)
 
 
-def _merged(times: list[int], after_ms: float) -> list[tuple[int, float]]:
-    """Windows from each time to `after_ms` past it, joined where the gap between two is at
-    most MERGE_GAP_S: reading a gap on costs less than a new seek, which reads again from the
-    keyframe before. Times in ms, sorted."""
+def read_windows(times: list[int], keyframes: bool = False) -> list[tuple[int, float]]:
+    """The stretches (ms) the probe reads around `times` (sorted): each from its time to a frame
+    after it (to the next keyframe, in intra mode), joined where the gap between two is at most
+    MERGE_GAP_S, since reading on costs less than a new seek, which reads again from the keyframe
+    before. Each read also begins at the keyframe before its stretch."""
+    after_ms = (KEYFRAME_WINDOW_AFTER_S if keyframes else WINDOW_AFTER_S) * 1000
     windows: list[tuple[int, float]] = []
     for t in times:
         if windows and t <= windows[-1][1] + MERGE_GAP_S * 1000:

@@ -343,8 +343,7 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
 
     monkeypatch.setattr(job, "INTRA_LARGE_FILE_BYTES", 0)  # every file is large
     monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # and long enough for windows to pay
-    for module in (job, probe):  # windows of 2 s on this 8 s file
-        monkeypatch.setattr(module, "KEYFRAME_WINDOW_AFTER_S", 2.0)
+    monkeypatch.setattr(probe, "KEYFRAME_WINDOW_AFTER_S", 2.0)  # windows of 2 s on this 8 s file
     video = videos["h264"]  # 8 s, keyframes at 0 and 4000 ms
     event = snapcli.grab(
         video.path, interval=0, count=3, frame_type="intra", output_dir=tmp_path / "out"
@@ -400,8 +399,8 @@ def test_many_times_named_up_front_are_read_in_windows_where_these_cover_little(
 def test_windows_close_together_are_read_as_one_and_their_cover_is_counted_once() -> None:
     from snapcli import job, probe
 
-    assert probe._merged([0, 1000, 2000], 1000) == [(0, 3000)]  # one seek, not three
-    assert probe._merged([0, 60_000], 1000) == [(0, 1000), (60_000, 61_000)]
+    assert probe.read_windows([0, 1000, 2000]) == [(0, 3000)]  # one seek, not three
+    assert probe.read_windows([0, 60_000]) == [(0, 1000), (60_000, 61_000)]
     # 5 s back to a keyframe and 1 s on, each: overlapping windows count once
     assert job._windows_cover_ms([0, 1000, 2000], intra=False) == 8000
     assert job._windows_cover_ms([0, 100_000], intra=False) == 12_000
