@@ -11,6 +11,8 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
@@ -29,7 +31,7 @@ from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
 from .plan import plan_extraction
-from .probe import VideoInfo, probe, probe_duration, read_windows
+from .probe import VideoInfo, probe, read_windows
 from .request import SnapshotRequest
 from .schedule import Shot, early_times, schedule
 from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
@@ -46,7 +48,8 @@ RETINA_SCALE = 2
 # Up to this many exact frames at times known up front, the probe reads only around them (on a
 # long file, much cheaper than reading every packet); more, and the whole timeline is read.
 MAX_PROBE_WINDOWS = 16
-# From this size on, reading every packet costs more than one more ffprobe run (about 0.1 s).
+# Below this size, reading every packet costs about what reading windows does (one ffprobe run,
+# about 0.1 s), and cannot fail to settle a time.
 LARGE_FILE_BYTES = 32 << 20
 # More times, or an even spread, are read in windows (at most this many) while together they
 # cover at most this share of the video. Each read begins at the keyframe before its window,
@@ -131,7 +134,7 @@ def run_job(
     identity = identity or JobIdentity.new()
     try:
         intra = request.frame_type == "intra"
-        windows = None if request.skip_black else _probe_windows(video_id, request, ffmpeg)
+        windows = None if request.skip_black else partial(_probe_windows, video_id, request)
         info = probe(video_id, ffmpeg, near_ms=windows, keyframes=intra)
         job = _Job(info, request, options)
         if request.skip_black and len(job.shots) > 1 and job.shots[0].time_ms == 0:
@@ -161,12 +164,13 @@ def run_job(
     return _announced(request, event)
 
 
-def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> list[int] | None:
-    """The times to read the frame timeline around, when the windows around them are a small
-    part of the video; None reads the whole timeline. Up to 16 exact times named up front are
-    always read in windows. Otherwise D decides (the share the windows cover, and where an even
-    spread falls): on a large file a look at its start and end finds it more cheaply than
-    reading every packet would."""
+def _probe_windows(
+    video: str, request: SnapshotRequest, duration: Fraction | None
+) -> list[int] | None:
+    """The times to read the frame timeline around (where the file's own index cannot be
+    used), when the windows around them are a small part of the video; None reads the whole
+    timeline. Up to 16 exact times named up front are always read in windows. Otherwise D
+    decides: the share the windows cover, and where an even spread falls."""
     intra = request.frame_type == "intra"
     times = early_times(request)
     if times is not None and len(times) <= MAX_PROBE_WINDOWS:
@@ -175,10 +179,7 @@ def _probe_windows(video: str, request: SnapshotRequest, ffmpeg: str | None) -> 
         return None
     count = len(times) if times is not None else request.count or 1
     large = INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES
-    if count > MAX_SPREAD_WINDOWS or _file_size(video) < large:
-        return None
-    duration = probe_duration(video, ffmpeg)
-    if duration is None:
+    if duration is None or count > MAX_SPREAD_WINDOWS or _file_size(video) < large:
         return None
     if times is None:
         times = [shot.time_ms for shot in schedule(request, duration)]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from . import runner
+from . import mp4index, runner
 from .errors import PermissionDenied, ResourceContentBad, VideoNotFound
 from .geometry import display_size, rotation_from_display_matrix
 from .timeline import FrameTimeline
@@ -121,57 +122,59 @@ REORDER_MARGIN_S = 0.25  # the end of a window whose frames may be decoded after
 WINDOWED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp")
 
 
+WindowChoice = Callable[[Fraction | None], Sequence[int] | None]
+"""Given D (None where the file's ends do not settle it), the times to read around, or None."""
+
+
 def probe(
     video: str | os.PathLike[str],
     ffmpeg: str | None = None,
-    near_ms: Sequence[int] | None = None,
+    near_ms: Sequence[int] | WindowChoice | None = None,
     keyframes: bool = False,
 ) -> VideoInfo:
     """Probe a video: container, first video stream, and the presentation timeline of its frames.
 
-    With `near_ms`, the frame timeline is read only around those times (ms from the start), plus
-    the start and the end of the file: on a long file this is much cheaper than reading every
-    packet. Where the windows do not certainly settle a time (a seek landed elsewhere, a
-    container without exact durations), the whole file is read after all. With `keyframes`, the
-    windows must settle the nearest keyframe of each time instead (intra mode), so they reach
-    further.
+    An MP4 or MOV file is first read at its start and end only: the timeline then comes from the
+    file's own index, when that agrees with the packets read there. Otherwise, with `near_ms`
+    (or what it answers given D), the timeline is read only around those times (ms from the
+    start): on a long file much cheaper than reading every packet. Where the windows do not
+    certainly settle a time (a seek landed elsewhere, a container without exact durations), the
+    whole file is read after all. With `keyframes`, the windows must settle the nearest keyframe
+    of each time instead (intra mode), so they reach further.
     """
     source = os.fspath(video)
     url = input_url(source)
     ffprobe = runner.find_tool("ffprobe", ffmpeg)
-    if near_ms and Path(source).suffix.lower() in WINDOWED_CONTAINERS:
-        info = _probe(source, url, ffprobe, sorted(set(near_ms)), keyframes)
-        if info is not None:
-            return info
+    if Path(source).suffix.lower() in WINDOWED_CONTAINERS:
+        ends = _probe(source, url, ffprobe, [], keyframes)
+        if ends is not None and ends.timeline.known is None:
+            return ends
+        if callable(near_ms):
+            near_ms = near_ms(None if ends is None else ends.duration_ms)
+        if near_ms:
+            info = _probe(source, url, ffprobe, sorted(set(near_ms)), keyframes)
+            if info is not None:
+                return info
     info = _probe(source, url, ffprobe, None, keyframes)
     assert info is not None
     return info
 
 
-def probe_duration(video: str | os.PathLike[str], ffmpeg: str | None = None) -> Fraction | None:
-    """D, from the start and the end of the file alone (far cheaper than a whole timeline on a
-    long file); None where that does not settle it (a container that seeks inexactly, or whose
-    stated duration disagrees)."""
-    source = os.fspath(video)
-    if Path(source).suffix.lower() not in WINDOWED_CONTAINERS:
-        return None
-    info = _probe(source, input_url(source), runner.find_tool("ffprobe", ffmpeg), [], False)
-    return None if info is None else info.duration_ms
-
-
 def _probe(
     source: str, url: str, ffprobe: str, near_ms: list[int] | None, keyframes: bool
 ) -> VideoInfo | None:
-    """One ffprobe run; None when a windowed read does not settle every time asked about."""
-    windows = []
+    """One ffprobe run; None when a windowed read does not settle every time asked about. A read
+    of the ends alone (`near_ms` empty) gives the whole timeline where the file's index can be
+    trusted."""
+    intervals = []
     if near_ms is not None:
         spans = [f"{a / 1000:.3f}%{b / 1000:.3f}" for a, b in read_windows(near_ms, keyframes)]
         # The tail: a seek past the end lands on the last keyframe. Its end is spelled out, as
         # ffprobe 6.0 reads nothing for an open one right after the start window.
-        windows = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%+99999999"])]
+        intervals = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%+99999999"])]
     report = _ffprobe_json(
         [
-            ffprobe, "-v", "error", "-select_streams", "v", *windows,
+            ffprobe, "-v", "error", "-select_streams", "v", *intervals,
             "-show_format", "-show_streams",
             "-show_entries", "packet=stream_index,pts,dts,duration,flags",
             "-of", "json", url,
@@ -190,17 +193,26 @@ def _probe(
     if near_ms is not None:
         if not timed or "dts" not in packets[0]:
             return None
-        timeline = _windowed_timeline(packets, time_base, fallback_duration)
-        if timeline is None or not _settles(timeline, near_ms, stream, keyframes):
-            return None
+        windows = _split_windows(packets, fallback_duration)
+        indexed = None
+        if not near_ms:
+            indexed = _indexed_timeline(url, stream, time_base, windows, fallback_duration)
+        if indexed is not None:
+            timeline = indexed
+        else:
+            read = _windowed_timeline(windows, time_base, fallback_duration)
+            if read is None or not _settles(read, near_ms, stream, keyframes):
+                return None
+            timeline = read
     else:
         if timed:
-            frames = [_frame(p) for p in packets]
+            frames, discarded = [_frame(p) for p in packets], _discarded(packets)
         else:
-            frames = _decoded_frames(ffprobe, url, index, source)
-        if not frames:
-            raise ResourceContentBad(f"the video {source} holds no video frames.")
-        timeline = FrameTimeline.from_frames(frames, time_base, fallback_duration)
+            frames, discarded = _decoded_frames(ffprobe, url, index, source), set()
+        try:
+            timeline = FrameTimeline.from_frames(frames, time_base, fallback_duration, discarded)
+        except ValueError:
+            raise ResourceContentBad(f"the video {source} holds no video frames.") from None
     width, height = int(stream.get("width") or 0), int(stream.get("height") or 0)
     if width <= 0 or height <= 0:
         raise ResourceContentBad(f"the video {source} has a video stream without a picture size.")
@@ -227,24 +239,92 @@ def _frame(packet: dict[str, Any]) -> tuple[int, bool, int | None]:
     return int(packet["pts"]), "K" in packet.get("flags", ""), packet.get("duration")
 
 
-def _windowed_timeline(
-    packets: list[dict[str, Any]], time_base: Fraction, fallback_duration: int | None
-) -> FrameTimeline | None:
-    """Split packets read in windows where their decode timestamps jump, and join them."""
-    windows: list[list[tuple[int, bool, int | None]]] = [[]]
+def _discarded(packets: Iterable[dict[str, Any]]) -> set[int]:
+    """The pts of frames decoded but not shown: before the start of an edit list (or after its
+    end), which the demuxer flags 'D'."""
+    return {int(packet["pts"]) for packet in packets if "D" in packet.get("flags", "")}
+
+
+def _split_windows(
+    packets: list[dict[str, Any]], fallback_duration: int | None
+) -> list[list[dict[str, Any]]]:
+    """Packets read in windows, split where their decode timestamps jump."""
+    windows: list[list[dict[str, Any]]] = [[]]
     previous = None
     for packet in packets:
         dts = int(packet.get("dts", packet["pts"]))
         step = max(int(packet.get("duration") or 0), fallback_duration or 1)
         if previous is not None and not 0 < dts - previous <= 4 * step:
             windows.append([])
-        windows[-1].append(_frame(packet))
+        windows[-1].append(packet)
         previous = dts
-    windows = [window for window in windows if any(key for _, key, _ in window)]
-    if len(windows) < 2:
+    return windows
+
+
+def _windowed_timeline(
+    windows: list[list[dict[str, Any]]], time_base: Fraction, fallback_duration: int | None
+) -> FrameTimeline | None:
+    """The timeline of packets read in windows, each window from a keyframe on."""
+    discarded = _discarded(packet for window in windows for packet in window)
+    frames = [[_frame(packet) for packet in window] for window in windows]
+    frames = [window for window in frames if any(key for _, key, _ in window)]
+    if len(frames) < 2:
         return None
     margin = round(Fraction(REORDER_MARGIN_S) / time_base)
-    return FrameTimeline.from_windows(windows, time_base, margin, fallback_duration)
+    try:
+        return FrameTimeline.from_windows(frames, time_base, margin, fallback_duration, discarded)
+    except ValueError:  # a window of frames that are not shown (a long edit-list lead-in)
+        return None
+
+
+def _indexed_timeline(
+    url: str,
+    stream: dict[str, Any],
+    time_base: Fraction,
+    windows: list[list[dict[str, Any]]],
+    fallback_duration: int | None,
+) -> FrameTimeline | None:
+    """Every frame from the MP4/MOV index, when it agrees with the packets read at the file's
+    start and end (the first and last windows).
+
+    Agreeing: the same presentation times once shifted by one constant (the edit list's), the
+    same keyframes, and the frames not shown exactly those before the first one shown. Samples
+    that ffmpeg dropped or retimed would show there: the first packet would not be the first
+    sample, or the last not the last. The last window's frames are taken as read, for their
+    durations, which the index states otherwise.
+    """
+    if not url.startswith("file:"):
+        return None
+    try:
+        track_id = int(str(stream.get("id")), 16)
+    except ValueError:
+        return None
+    moov = mp4index.read_moov(url.removeprefix("file:"))
+    samples = None if moov is None else mp4index.track_samples(moov, track_id)
+    if samples is None or Fraction(1, samples.timescale) != time_base:
+        return None
+    head, tail = windows[0], windows[-1]
+    tail_start = len(samples.composition_times) - len(tail)
+    first_shown = min((int(p["pts"]) for p in head if "D" not in p.get("flags", "")), default=None)
+    if tail_start < 0 or first_shown is None:
+        return None
+    shift = int(head[0]["pts"]) - samples.composition_times[0]
+    times = [t + shift for t in samples.composition_times]
+    keyframes = samples.keyframes
+
+    def agree(packets: list[dict[str, Any]], first: int) -> bool:
+        return all(
+            int(packet["pts"]) == times[first + i]
+            and ("K" in packet.get("flags", "")) == keyframes[first + i]
+            and ("D" in packet.get("flags", "")) == (times[first + i] < first_shown)
+            for i, packet in enumerate(packets)
+        )
+
+    if not agree(head, 0) or not agree(tail, tail_start):
+        return None
+    frames = [*zip(times[:tail_start], keyframes, repeat(None)), *map(_frame, tail)]
+    discarded = {t for t in times if t < first_shown}
+    return FrameTimeline.from_frames(frames, time_base, fallback_duration, discarded)
 
 
 def _settles(

@@ -8,7 +8,7 @@ the stream's own integer timestamps.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from math import floor
@@ -23,11 +23,16 @@ class FrameTimeline:
 
     time_base: Fraction
     pts: tuple[int, ...]  # sorted, unique
-    keyframes: tuple[int, ...]  # sorted, a subset of pts
+    # Sorted, a subset of pts: where decoding can start, and the first frame, which a decode
+    # from the very start reaches first.
+    keyframes: tuple[int, ...]
     end_pts: int  # where the last frame ends
     # A timeline read in windows knows these (first, last) pts stretches only, each starting at a
     # keyframe; None means every frame of the stream is known.
     known: tuple[tuple[int, int], ...] | None = None
+    # The first frame shown is no keyframe: an MP4 cut mid-GOP by its edit list, where the
+    # frames from the keyframe before it are decoded but not shown. Intra mode cannot take it.
+    unkeyed_first: bool = False
 
     @classmethod
     def from_frames(
@@ -35,27 +40,36 @@ class FrameTimeline:
         frames: Iterable[tuple[int, bool, int | None]],
         time_base: Fraction,
         fallback_frame_duration: int | None = None,
+        discarded: Collection[int] = frozenset(),
     ) -> FrameTimeline:
-        """From (pts, is_keyframe, duration) of every frame, in decode order.
+        """From (pts, is_keyframe, duration) of every frame, in decode order, and the pts of the
+        frames that are decoded but never shown (an edit list's lead-in, flagged by the demuxer).
 
         Frames before the first keyframe (a stream cut mid-GOP) cannot be decoded, nor shown by a
         player, and are left out. Without any keyframe flag the first frame is taken as one.
         """
         frames = list(frames)
-        if not frames:
-            raise ValueError("a timeline needs at least one frame")
         first_key = next((i for i, (_, key, _) in enumerate(frames) if key), 0)
         decodable = frames[first_key:]
-        first_pts = decodable[0][0]
-        shown = sorted({pts for pts, _, _ in decodable if pts >= first_pts})
-        keys = sorted({pts for pts, key, _ in decodable if key and pts >= first_pts} | {shown[0]})
+        first_pts = decodable[0][0] if decodable else 0
+        shown = sorted({pts for pts, _, _ in decodable if pts >= first_pts} - set(discarded))
+        if not shown:
+            raise ValueError("a timeline needs at least one frame shown")
+        shown_keys = {pts for pts, key, _ in decodable if key} & set(shown)
+        keys = sorted(shown_keys | {shown[0]})
         durations = {pts: duration for pts, _, duration in decodable if duration}
         last = shown[-1]
         typical = _typical_gap(shown) if len(shown) > 1 else fallback_frame_duration or 1
         # A stated duration of half a typical frame or less is a placeholder (AVI says 1 tick).
         stated = durations.get(last) or 0
         last_duration = stated if stated * 2 > typical else typical
-        return cls(time_base, tuple(shown), tuple(keys), last + max(last_duration, 1))
+        return cls(
+            time_base,
+            tuple(shown),
+            tuple(keys),
+            last + max(last_duration, 1),
+            unkeyed_first=bool(shown_keys) and shown[0] not in shown_keys,
+        )
 
     @classmethod
     def from_windows(
@@ -64,16 +78,27 @@ class FrameTimeline:
         time_base: Fraction,
         reorder_margin: int,
         fallback_frame_duration: int | None = None,
+        discarded: Collection[int] = frozenset(),
     ) -> FrameTimeline:
         """From stretches of frames read in windows (each in decode order, from a keyframe on):
         the first from the start of the file, the last to its end. The last `reorder_margin` of
         a window's pts is not trusted, as frames shown there may be decoded after it ends."""
-        parts = [cls.from_frames(window, time_base, fallback_frame_duration) for window in windows]
+        parts = [
+            cls.from_frames(window, time_base, fallback_frame_duration, discarded)
+            for window in windows
+        ]
         pts = sorted({p for part in parts for p in part.pts})
         keys = sorted({k for part in parts for k in part.keyframes})
         known = [(part.origin, part.pts[-1] - reorder_margin) for part in parts[:-1]]
         known.append((parts[-1].origin, parts[-1].end_pts))
-        return cls(time_base, tuple(pts), tuple(keys), parts[-1].end_pts, tuple(known))
+        return cls(
+            time_base,
+            tuple(pts),
+            tuple(keys),
+            parts[-1].end_pts,
+            tuple(known),
+            parts[0].unkeyed_first,
+        )
 
     def knows_time(self, time_ms: int) -> bool:
         """Whether the frame shown at time_ms is certain: a known stretch holds that moment with
@@ -134,8 +159,11 @@ class FrameTimeline:
     def keyframe_near(self, time_ms: int) -> int:
         """The keyframe nearest to time_ms; a tie goes to the earlier one."""
         target = self.origin + Fraction(time_ms, 1000) / self.time_base
-        after = bisect_left(self.keyframes, target)
-        candidates = self.keyframes[max(after - 1, 0) : after + 1]
+        keys = (
+            self.keyframes[1:] if self.unkeyed_first and len(self.keyframes) > 1 else self.keyframes
+        )
+        after = bisect_left(keys, target)
+        candidates = keys[max(after - 1, 0) : after + 1]
         return min(candidates, key=lambda pts: (abs(pts - target), pts))
 
     def keyframe_before(self, pts: int) -> int:

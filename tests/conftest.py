@@ -255,6 +255,38 @@ def bad_files(
     return files
 
 
+@pytest.fixture(scope="session")
+def mp4_variants(
+    tmp_path_factory: pytest.TempPathFactory, videos: dict[str, TestVideo]
+) -> dict[str, Path]:
+    """The h264 video (frame n at n*40 ms, keyframes at 0 and 4 s) stream-copied into the MP4
+    shapes other tools write: edit lists, fragments, another track first, MOV."""
+    root = tmp_path_factory.mktemp("mp4")
+    source = str(videos["h264"].path)
+    tone = ["-f", "lavfi", "-i", "sine=duration=8"]
+    made = {
+        # -ss with stream copy keeps the GOP from its keyframe and an edit list that starts
+        # later: frames 0-32 (0-8) are decoded but not shown; frame 33 (8) is shown first.
+        "cut": ["-ss", "1.3", "-i", source, "-c", "copy"],
+        "cut_short": ["-ss", "0.3", "-i", source, "-c", "copy"],
+        "fragmented": ["-i", source, "-c", "copy", "-movflags", "frag_keyframe+empty_moov"],
+        "audio_first": ["-i", source, *tone, "-map", "1", "-map", "0", "-c:v", "copy"],
+        "delayed": ["-itsoffset", "1.5", "-i", source, "-c", "copy"],  # an empty edit first
+        "negative_cts": ["-i", source, "-c", "copy", "-movflags", "negative_cts_offsets"],
+        "no_edit_list": ["-i", source, "-c", "copy", "-use_editlist", "0"],
+        "faststart": ["-i", source, "-c", "copy", "-movflags", "+faststart"],
+    }
+    paths = {}
+    for name, arguments in made.items():
+        paths[name] = root / f"{name}.mp4"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", *arguments, str(paths[name])], check=True)
+    paths["mov"] = root / "copy.mov"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", source, "-c", "copy", str(paths["mov"])], check=True
+    )
+    return paths
+
+
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never touch the user's state, nor share a working folder."""

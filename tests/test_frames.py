@@ -175,6 +175,7 @@ def test_open_gop_leading_frames_before_a_keyframe(
     assert grab_frames(video, times, tmp_path) == [video.frame_shown_at(t) for t in times]
 
 
+@pytest.mark.usefixtures("index_unread")
 @pytest.mark.parametrize("name", ["h264", "hevc", "vfr", "ntsc", "gop25"])
 def test_reading_the_timeline_in_windows_agrees_with_reading_it_all(
     name: str, videos: dict[str, TestVideo], tmp_path: Path
@@ -281,35 +282,30 @@ def test_one_ffmpeg_with_an_input_per_run_delivers_every_frame_exactly(
         assert frame_number(picture) == videos[name].frame_shown_at(time_ms), time_ms
 
 
+@pytest.mark.usefixtures("index_unread")
 @pytest.mark.parametrize("name", ["h264", "vfr", "ntsc", "vp9"])
 def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
-    name: str, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    name: str,
+    videos: dict[str, TestVideo],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    probe_reads: list[list[int] | None],
 ) -> None:
-    """On a large file, Interval 0 finds D from the file's ends, then reads the timeline only
-    around the times it spreads: the same frames as reading it all."""
-    from fractions import Fraction
-
-    from snapcli import job, probe
-
-    calls: list[Fraction | None] = []
-
-    def counted(*args: object, **kwargs: object) -> Fraction | None:
-        calls.append(probe.probe_duration(*args, **kwargs))  # type: ignore[arg-type]
-        return calls[-1]
+    """On a large file whose index is no help, Interval 0 finds D from the file's ends, then
+    reads the timeline only around the times it spreads: the same frames as reading it all."""
+    from snapcli import job
 
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)  # every file is large
-    monkeypatch.setattr(job, "probe_duration", counted)
     video = videos[name]
     event = snapcli.grab(video.path, interval=0, count=7, output_dir=tmp_path / "out")
-    assert len(calls) == 1
-    if video.path.suffix == ".mp4":
-        assert calls[0] == video.duration_ms  # settled from the ends alone
-    else:
-        assert calls[0] is None  # WebM: not a container read in windows, so all of it
     folder = Path(event["OutputDir"])
     taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
     times = [shot["Time"] for shot in event.snapshots]
     assert times == [round(k * video.duration_ms / 7) for k in range(7)]
+    if video.path.suffix == ".mp4":
+        assert probe_reads == [[], times]  # D from the ends alone, then the windows
+    else:
+        assert probe_reads == [None]  # WebM: not a container read in windows, so all of it
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
@@ -330,6 +326,16 @@ def probe_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]:
     return reads
 
 
+@pytest.fixture
+def index_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MP4 files read as if their index could not be used (a fragmented file, say), so that
+    the probe's windows are what gets tested."""
+    from snapcli import mp4index
+
+    monkeypatch.setattr(mp4index, "read_moov", lambda path: None)
+
+
+@pytest.mark.usefixtures("index_unread")
 def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
     videos: dict[str, TestVideo],
     tmp_path: Path,
@@ -355,6 +361,7 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
     assert [shot["FrameTime"] for shot in event.snapshots] == [0, 4000, 4000]
 
 
+@pytest.mark.usefixtures("index_unread")
 def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
     videos: dict[str, TestVideo],
     tmp_path: Path,
@@ -377,6 +384,7 @@ def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
+@pytest.mark.usefixtures("index_unread")
 def test_many_times_named_up_front_are_read_in_windows_where_these_cover_little(
     videos: dict[str, TestVideo],
     tmp_path: Path,
@@ -405,3 +413,52 @@ def test_windows_close_together_are_read_as_one_and_their_cover_is_counted_once(
     assert job._windows_cover_ms([0, 1000, 2000], intra=False) == 8000
     assert job._windows_cover_ms([0, 100_000], intra=False) == 12_000
     assert job._windows_cover_ms([0, 100_000], intra=True) == 50_000  # 20 s on, to a keyframe
+
+
+INDEXED = ["h264", "hevc", "vfr", "ntsc", "gop25", "rotate90", "anamorphic", "odd"]
+INDEXED_VARIANTS = [
+    "audio_first", "delayed", "negative_cts", "no_edit_list", "faststart", "mov", "cut_short"
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name", [*INDEXED, *INDEXED_VARIANTS, "cut", "fragmented"]
+)  # fmt: skip
+def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets(
+    name: str,
+    videos: dict[str, TestVideo],
+    mp4_variants: dict[str, Path],
+    probe_reads: list[list[int] | None],
+) -> None:
+    """An MP4 or MOV file is read at its start and end only, and the rest of its timeline
+    taken from its own index: the very timeline a read of every packet gives. Where the index
+    cannot be trusted (fragments; an edit list whose hidden lead-in outlasts the look at the
+    start), every packet is read after all."""
+    from snapcli import probe
+
+    path = videos[name].path if name in videos else mp4_variants[name]
+    info = probe.probe(path)
+    assert probe_reads == ([[]] if name in INDEXED + INDEXED_VARIANTS else [[], None])
+    whole = probe._probe(str(path), probe.input_url(path), "ffprobe", None, False)
+    assert whole is not None and info.timeline == whole.timeline
+
+
+@pytest.mark.parametrize("name, first", [("cut", 33), ("cut_short", 8)])
+def test_an_mp4_cut_by_its_edit_list_shows_the_frames_a_player_shows(
+    name: str, first: int, mp4_variants: dict[str, Path], tmp_path: Path
+) -> None:
+    """A file cut by stream copy keeps its GOP from the keyframe, and an edit list that starts
+    later: the frames before the cut are decoded but never shown, so time 0 is the first frame
+    after the cut, and intra mode takes no hidden keyframe."""
+    times = [0, 1, 39, 40, 2700, 6000]
+    event = snapcli.grab(mp4_variants[name], at=times, output_dir=tmp_path / "exact")
+    folder = Path(event["OutputDir"])
+    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    assert taken == [first + (t * 2 + 1) // 80 for t in times]  # a frame every 40 ms
+    event = snapcli.grab(
+        mp4_variants[name], at=[0, 5000], frame_type="intra", output_dir=tmp_path / "intra"
+    )
+    folder = Path(event["OutputDir"])
+    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    assert taken == [100, 100]  # the keyframe at 4 s; the one at 0 is hidden
+    assert [shot["FrameTime"] for shot in event.snapshots] == [(100 - first) * 40] * 2
