@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, islice, repeat
+from operator import add
 
 MAX_MOOV_BYTES = 256 << 20
 _HEADER = struct.Struct(">I4s")
@@ -23,12 +26,26 @@ _HEADER = struct.Struct(">I4s")
 
 @dataclass(frozen=True)
 class TrackSamples:
-    """One track's samples in decode order: presentation times as the file states them (decode
-    time plus composition offset, not yet shifted by any edit) and which are sync samples."""
+    """One track's samples in decode order: their durations and composition offsets as runs of
+    (count, value), as the file states them, and which are sync samples (keyframes)."""
 
     timescale: int
-    composition_times: list[int]
+    durations: tuple[array[int], array[int]]  # counts, values (stts)
+    offsets: tuple[array[int], array[int]] | None  # counts, values (ctts); None: all 0
     keyframes: list[bool]
+
+    @property
+    def first_time(self) -> int:
+        """The first sample's presentation time, unshifted."""
+        return self.offsets[1][0] if self.offsets else 0
+
+    def presentation_times(self, shift: int) -> list[int]:
+        """Every sample's presentation time (decode time plus composition offset), plus
+        `shift` (an edit list's)."""
+        decode_times = accumulate(_expanded(*self.durations), initial=shift)
+        if self.offsets is None:
+            return list(islice(decode_times, len(self.keyframes)))
+        return list(map(add, decode_times, _expanded(*self.offsets)))
 
 
 def read_moov(path: str | os.PathLike[str]) -> bytes | None:
@@ -92,23 +109,21 @@ def _samples_of(track: dict[bytes, list[bytes]]) -> TrackSamples | None:
     if not sizes or b"stts" not in table:
         return None
     count = struct.unpack_from(">I", sizes[0], 8)[0]
-    deltas = _expand(table[b"stts"][0])
-    offsets = _expand(table[b"ctts"][0]) if b"ctts" in table else None
-    if count == 0 or len(deltas) != count or (offsets is not None and len(offsets) != count):
+    durations = _runs(table[b"stts"][0])
+    offsets = _runs(table[b"ctts"][0]) if b"ctts" in table else None
+    if count == 0 or any(sum(runs[0]) != count for runs in (durations, offsets) if runs):
         return None
-    if min(deltas) < 0:  # ffmpeg mends these its own way
+    if min(durations[1]) < 0:  # ffmpeg mends these its own way
         return None
-    decode_times = [0, *accumulate(deltas[:-1])]
-    times = decode_times if offsets is None else [a + b for a, b in zip(decode_times, offsets)]
     keyframes = [True] * count
     if b"stss" in table:
-        sync = _entries(table[b"stss"][0], "I")
-        if not sync or sync[-1] > count:
+        sync = _sync_samples(table[b"stss"][0])
+        if not sync or min(sync) < 1 or max(sync) > count:
             return None
         keyframes = [False] * count
         for number in sync:
             keyframes[number - 1] = True
-    return TrackSamples(timescale, times, keyframes)
+    return TrackSamples(timescale, durations, offsets, keyframes)
 
 
 def _boxes(body: bytes) -> dict[bytes, list[bytes]]:
@@ -160,29 +175,34 @@ def _marks_keyframes(sbgp: bytes) -> bool:
     return sbgp[4:8] in (b"rap ", b"sync")
 
 
-def _entries(body: bytes, code: str) -> array[int]:
-    """A full box's table of big-endian 32-bit entries ('I' unsigned, 'i' signed)."""
-    (count,) = struct.unpack_from(">I", body, 4)
-    values = array(code, body[8 : 8 + 4 * count])
+def _sync_samples(stss: bytes) -> array[int]:
+    """The numbers (from 1) of the sync samples: the keyframes."""
+    (count,) = struct.unpack_from(">I", stss, 4)
+    values = array("I", stss[8 : 8 + 4 * count])
     if len(values) != count:
         raise ValueError("a table shorter than its count")
-    if array(code, [1]).tobytes()[0] == 1:  # little-endian machine
+    if sys.byteorder == "little":
         values.byteswap()
     return values
 
 
-def _expand(body: bytes) -> list[int]:
-    """(count, value) pairs of an stts or ctts box, one value a sample; values are read signed,
-    as ffmpeg reads them (negative composition offsets are common in version 0 boxes too)."""
-    values: list[int] = []
-    for count, value in _entries_pairs(body):
-        values.extend(repeat(value, count))
-    return values
-
-
-def _entries_pairs(body: bytes) -> list[tuple[int, int]]:
-    (count,) = struct.unpack_from(">I", body, 4)
-    table = body[8 : 8 + 8 * count]
-    if len(table) != 8 * count:
+def _runs(body: bytes) -> tuple[array[int], array[int]]:
+    """The (count, value) pairs of an stts or ctts box, as counts and values. Values are read
+    signed, as ffmpeg reads them (negative composition offsets are common in version 0 too)."""
+    (entries,) = struct.unpack_from(">I", body, 4)
+    pairs = array("i", body[8 : 8 + 8 * entries])
+    if len(pairs) != 2 * entries:
         raise ValueError("a table shorter than its count")
-    return list(struct.iter_unpack(">Ii", table))
+    if sys.byteorder == "little":
+        pairs.byteswap()
+    counts, values = pairs[0::2], pairs[1::2]
+    if min(counts, default=0) < 0:  # a count past 2**31: not a real file
+        raise ValueError("a sample count out of range")
+    return counts, values
+
+
+def _expanded(counts: array[int], values: array[int]) -> Iterator[int]:
+    """One value a sample."""
+    if counts.count(1) == len(counts):  # the usual ctts of B-frames: a run a sample
+        return iter(values)
+    return chain.from_iterable(map(repeat, values, counts))

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -290,8 +289,7 @@ def _indexed_timeline(
     Agreeing: the same presentation times once shifted by one constant (the edit list's), the
     same keyframes, and the frames not shown exactly those before the first one shown. Samples
     that ffmpeg dropped or retimed would show there: the first packet would not be the first
-    sample, or the last not the last. The last window's frames are taken as read, for their
-    durations, which the index states otherwise.
+    sample, or the last not the last. The last frame's duration is the one its packet states.
     """
     if not url.startswith("file:"):
         return None
@@ -304,12 +302,11 @@ def _indexed_timeline(
     if samples is None or Fraction(1, samples.timescale) != time_base:
         return None
     head, tail = windows[0], windows[-1]
-    tail_start = len(samples.composition_times) - len(tail)
+    tail_start = len(samples.keyframes) - len(tail)
     first_shown = min((int(p["pts"]) for p in head if "D" not in p.get("flags", "")), default=None)
     if tail_start < 0 or first_shown is None:
         return None
-    shift = int(head[0]["pts"]) - samples.composition_times[0]
-    times = [t + shift for t in samples.composition_times]
+    times = samples.presentation_times(int(head[0]["pts"]) - samples.first_time)
     keyframes = samples.keyframes
 
     def agree(packets: list[dict[str, Any]], first: int) -> bool:
@@ -322,9 +319,12 @@ def _indexed_timeline(
 
     if not agree(head, 0) or not agree(tail, tail_start):
         return None
-    frames = [*zip(times[:tail_start], keyframes, repeat(None)), *map(_frame, tail)]
-    discarded = {t for t in times if t < first_shown}
-    return FrameTimeline.from_frames(frames, time_base, fallback_duration, discarded)
+    durations = {int(p["pts"]): int(p["duration"]) for p in tail if p.get("duration")}
+    hidden = any("D" in p.get("flags", "") for p in head)
+    discarded = set(filter(first_shown.__gt__, times)) if hidden else set()
+    return FrameTimeline.from_columns(
+        times, keyframes, time_base, durations, fallback_duration, discarded
+    )
 
 
 def _settles(

@@ -43,6 +43,19 @@ def test_frames_before_the_first_keyframe_are_not_shown() -> None:
     assert timeline.pts == (1024, 1536) and timeline.origin == 1024
 
 
+def test_frames_an_edit_list_hides_are_not_shown_and_intra_skips_their_keyframe() -> None:
+    """A file cut mid-GOP by its edit list: the keyframe at -1024 and the frame after it are
+    decoded but not shown. Time 0 is the frame at 0, decoding starts from the very start (the
+    first frame shown stands as the first keyframe), and intra mode takes the real keyframe."""
+    entries = [(n * 512 - 1024, n % 25 == 0, 512) for n in range(50)]  # keyframes at -1024, 11776
+    timeline = FrameTimeline.from_frames(entries, Fraction(1, 12800), discarded={-1024, -512})
+    assert timeline.origin == 0 and timeline.pts[:2] == (0, 512)
+    assert timeline.keyframes == (0, 11776) and timeline.unkeyed_first
+    assert timeline.keyframe_before(timeline.frame_at(100)) == 0
+    assert timeline.keyframe_near(0) == 11776  # the frame at 0 is no keyframe
+    assert timeline.duration_ms == 48 * 40
+
+
 def test_last_frame_without_duration_lasts_a_typical_frame() -> None:
     entries = [(n * 512, n == 0, None) for n in range(10)]
     assert FrameTimeline.from_frames(entries, Fraction(1, 12800)).duration_ms == 400
