@@ -50,6 +50,9 @@ MAX_SEEK_RETRIES = 3
 # composition offset it stops tracking. ffmpeg 5.1 ignores -discard for a -filter_complex input,
 # but ffmpeg 9 applies it, and no keyframe matched its time.
 KEYFRAMES_ONLY = {"skip_frame": "nokey"}
+# showinfo reports each frame's pts; by default it also sums and checks every pixel of it, which
+# costs more than decoding the frame did (15 ms a 4K frame: 100 4K frames 3.2 s against 1.7 s).
+SHOWINFO_PTS_ONLY = {"checksum": 0}
 
 
 @dataclass(frozen=True)
@@ -257,7 +260,7 @@ class _RunExtractor:
             streams[0]
             if len(streams) == 1
             else ffmpeg_builder.filter(streams, "interleave", nb_inputs=len(streams))
-        ).filter("showinfo")
+        ).filter("showinfo", **SHOWINFO_PTS_ONLY)
         if self.jpeg_quality:
             output = _as_jpeg(stream, self.video, self.geometry, self.jpeg_quality)
         else:
@@ -298,8 +301,8 @@ class _RunExtractor:
         reason = errors.strip().splitlines()[-1] if errors.strip() else "no message"
         if "Permission denied" in errors:
             raise PermissionDenied(f"{self.video.source} cannot be read (permission denied).")
-        if "Unrecognized option" in errors:
-            raise FFmpegUnavailable(f"snapcli needs ffmpeg 5.0 or newer ({reason}).")
+        if "Unrecognized option" in errors or "Option 'checksum' not found" in errors:
+            raise FFmpegUnavailable(f"snapcli needs ffmpeg 5.1 or newer ({reason}).")
         raise ResourceContentBad(f"ffmpeg could not decode {self.video.source} ({reason}).")
 
 
@@ -449,7 +452,7 @@ def first_frame_not_black(
         ffmpeg_builder.input(video.input_url, **input_options)[str(video.stream_index)]
         .filter("settb", "AVTB")
         .filter("select", f"lt(pts,{int(start_micros) + within_ms * 1000})")
-        .filter("showinfo")
+        .filter("showinfo", **SHOWINFO_PTS_ONLY)
         .filter("scale", 160, -2)
         .filter("blackframe", amount=black_level, threshold=pixel_threshold)
         .output("-", format="null")

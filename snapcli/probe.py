@@ -1,8 +1,10 @@
 """What a video is: one ffprobe run for the container, the video stream and its frame timeline.
 
 The timeline comes from a demux-only packet scan (no pixels decoded): every frame's presentation
-timestamp and keyframe flag. Only when a container carries no packet timestamps does it fall back to
-decoding the stream to read the frames' own timestamps.
+timestamp and keyframe flag. On an MP4/MOV file it comes from the file's own index instead, checked
+against the packets read at the file's start and end (mp4index.py), and where that cannot be used,
+from the packets around the times asked about. Only when a container carries no packet timestamps
+does it fall back to decoding the stream to read the frames' own timestamps.
 """
 
 from __future__ import annotations
