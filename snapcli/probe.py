@@ -114,6 +114,9 @@ def input_url(video: str | os.PathLike[str]) -> str:
     return "file:" + str(path.resolve())
 
 
+# The look at the start reads this far: past an edit list's hidden lead-in (up to a GOP), so that
+# it shows where the frames shown begin.
+HEAD_READ_S = 12
 WINDOW_AFTER_S = 1.0  # a window reads this far past its time (B-frame reordering, the next frame)
 KEYFRAME_WINDOW_AFTER_S = 20.0  # in intra mode, far enough to meet the next keyframe of most GOPs
 MERGE_GAP_S = 10.0  # windows closer than this are read as one (about a long GOP)
@@ -172,7 +175,8 @@ def _probe(
         spans = [f"{a / 1000:.3f}%{b / 1000:.3f}" for a, b in read_windows(near_ms, keyframes)]
         # The tail: a seek past the end lands on the last keyframe. Its end is spelled out, as
         # ffprobe 6.0 reads nothing for an open one right after the start window.
-        intervals = ["-read_intervals", ",".join(["%+0.5", *spans, "99999999%+99999999"])]
+        head = f"%+{HEAD_READ_S}"
+        intervals = ["-read_intervals", ",".join([head, *spans, "99999999%+99999999"])]
     report = _ffprobe_json(
         [
             ffprobe, "-v", "error", "-select_streams", "v", *intervals,

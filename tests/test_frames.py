@@ -417,12 +417,12 @@ def test_windows_close_together_are_read_as_one_and_their_cover_is_counted_once(
 
 INDEXED = ["h264", "hevc", "vfr", "ntsc", "gop25", "rotate90", "anamorphic", "odd"]
 INDEXED_VARIANTS = [
-    "audio_first", "delayed", "negative_cts", "no_edit_list", "faststart", "mov", "cut_short"
+    "audio_first", "delayed", "negative_cts", "no_edit_list", "faststart", "mov", "cut", "cut_short"
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    "name", [*INDEXED, *INDEXED_VARIANTS, "cut", "fragmented"]
+    "name", [*INDEXED, *INDEXED_VARIANTS, "fragmented"]
 )  # fmt: skip
 def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets(
     name: str,
@@ -432,8 +432,7 @@ def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets
 ) -> None:
     """An MP4 or MOV file is read at its start and end only, and the rest of its timeline
     taken from its own index: the very timeline a read of every packet gives. Where the index
-    cannot be trusted (fragments; an edit list whose hidden lead-in outlasts the look at the
-    start), every packet is read after all."""
+    cannot be used (a fragmented file), every packet is read after all."""
     from snapcli import probe
 
     path = videos[name].path if name in videos else mp4_variants[name]
@@ -443,13 +442,22 @@ def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets
     assert whole is not None and info.timeline == whole.timeline
 
 
+@pytest.mark.parametrize("index", [True, False], ids=["index", "packets"])
 @pytest.mark.parametrize("name, first", [("cut", 33), ("cut_short", 8)])
 def test_an_mp4_cut_by_its_edit_list_shows_the_frames_a_player_shows(
-    name: str, first: int, mp4_variants: dict[str, Path], tmp_path: Path
+    name: str,
+    first: int,
+    index: bool,
+    mp4_variants: dict[str, Path],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     """A file cut by stream copy keeps its GOP from the keyframe, and an edit list that starts
     later: the frames before the cut are decoded but never shown, so time 0 is the first frame
-    after the cut, and intra mode takes no hidden keyframe."""
+    after the cut, and intra mode takes no hidden keyframe. The same whether the timeline comes
+    from the file's index or from its packets."""
+    if not index:
+        request.getfixturevalue("index_unread")
     times = [0, 1, 39, 40, 2700, 6000]
     event = snapcli.grab(mp4_variants[name], at=times, output_dir=tmp_path / "exact")
     folder = Path(event["OutputDir"])
