@@ -266,7 +266,8 @@ def mp4_variants(
     tone = ["-f", "lavfi", "-i", "sine=duration=8"]
     made = {
         # -ss with stream copy keeps the GOP from its keyframe and an edit list that starts
-        # later: frames 0-32 (0-8) are decoded but not shown; frame 33 (8) is shown first.
+        # later: frames 0-32 are decoded but not shown, and 33 is shown first (cut_short: 0-7
+        # hidden, 8 first).
         "cut": ["-ss", "1.3", "-i", source, "-c", "copy"],
         "cut_short": ["-ss", "0.3", "-i", source, "-c", "copy"],
         "fragmented": ["-i", source, "-c", "copy", "-movflags", "frag_keyframe+empty_moov"],

@@ -421,9 +421,7 @@ INDEXED_VARIANTS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "name", [*INDEXED, *INDEXED_VARIANTS, "fragmented"]
-)  # fmt: skip
+@pytest.mark.parametrize("name", [*INDEXED, *INDEXED_VARIANTS, "fragmented"])
 def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets(
     name: str,
     videos: dict[str, TestVideo],
