@@ -72,7 +72,7 @@ def read_moov(path: str | os.PathLike[str]) -> bytes | None:
                     file.seek(offset + header_size)
                     return file.read(box_size - header_size)
                 offset += box_size
-    except OSError:
+    except (OSError, struct.error):
         return None
     return None
 
@@ -82,7 +82,7 @@ def track_samples(moov: bytes, track_id: int) -> TrackSamples | None:
     them otherwise than plainly (see the module's docstring)."""
     try:
         return _track_samples(moov, track_id)
-    except (struct.error, ValueError, IndexError):
+    except (struct.error, ValueError, IndexError, KeyError):  # a box missing, short or garbled
         return None
 
 

@@ -468,3 +468,27 @@ def test_an_mp4_cut_by_its_edit_list_shows_the_frames_a_player_shows(
     taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
     assert taken == [100, 100]  # the keyframe at 4 s; the one at 0 is hidden
     assert [shot["FrameTime"] for shot in event.snapshots] == [(100 - first) * 40] * 2
+
+
+def test_a_garbled_mp4_index_is_declined_never_raised(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """An index cut short or with bytes changed gives None (the probe then reads the packets),
+    or samples; never an exception."""
+    import random
+
+    from snapcli import mp4index
+
+    moov = mp4index.read_moov(videos["h264"].path)
+    assert moov is not None
+    intact = mp4index.track_samples(moov, 1)
+    assert intact is not None and sum(intact.keyframes) == 2  # 200 frames, keyframes at 0 and 4 s
+    chance = random.Random(7)
+    for attempt in range(2000):
+        garbled = bytearray(moov[: chance.randrange(len(moov))] if attempt % 2 else moov)
+        for _ in range(chance.randrange(0, 6)):
+            garbled[chance.randrange(len(garbled))] = chance.randrange(256)
+        mp4index.track_samples(bytes(garbled), 1)  # must not raise
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(videos["h264"].path.read_bytes()[:20])
+    assert mp4index.read_moov(truncated) is None
