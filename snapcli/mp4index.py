@@ -2,11 +2,13 @@
 
 The `moov` box holds every sample's decode time (`stts`), composition offset (`ctts`) and the
 sync samples (`stss`): the same presentation timeline a packet scan reads from every packet, for
-the cost of reading a few hundred kilobytes. `read_moov` is the only I/O here; `track_samples`
-is pure. Either returns None for anything it does not read the way ffmpeg's demuxer does (a
-fragmented file, an edit list that cuts, several edits, partial sync samples, sample groups that
-mark keyframes, sizes that do not add up), and the caller reads the packets instead. probe.py also
-checks the result against the packets ffprobe reads at the file's start and end.
+the cost of reading a few hundred kilobytes. A fragmented file (as OBS and live recorders write
+them) holds them in a `trun` box in each `moof`. `read_index` is the only I/O here (box headers,
+and the `moov` and `moof` boxes); `track_samples` is pure. It returns None for anything it does
+not read the way ffmpeg's demuxer does (an edit list that cuts, several edits, partial sync
+samples, sample groups that mark keyframes, fragments whose decode times jump or with negative
+composition offsets, sizes that do not add up), and the caller reads the packets instead.
+probe.py also checks the result against the packets ffprobe reads at the file's start and end.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from itertools import accumulate, chain, islice, repeat
 from operator import add
 
-MAX_MOOV_BYTES = 256 << 20
+MAX_INDEX_BYTES = 256 << 20
 _HEADER = struct.Struct(">I4s")
 
 
@@ -48,8 +50,21 @@ class TrackSamples:
         return list(map(add, decode_times, _expanded(*self.offsets)))
 
 
-def read_moov(path: str | os.PathLike[str]) -> bytes | None:
-    """The body of the file's top-level `moov` box, or None if it has none that can be found."""
+@dataclass(frozen=True)
+class FileIndex:
+    """The index boxes of a file: its `moov` body, and in a fragmented file the bodies of its
+    `moof` boxes, in file order."""
+
+    moov: bytes
+    fragments: tuple[bytes, ...] = ()
+
+
+def read_index(path: str | os.PathLike[str]) -> FileIndex | None:
+    """The file's top-level `moov` (and `moof`) boxes, or None where no `moov` can be found or
+    the boxes do not add up. Only box headers are read besides: never the media."""
+    moov = None
+    fragments: list[bytes] = []
+    total = 0
     try:
         with open(path, "rb") as file:
             size = os.fstat(file.fileno()).st_size
@@ -64,36 +79,46 @@ def read_moov(path: str | os.PathLike[str]) -> bytes | None:
                     header_size = 16
                 elif box_size == 0:
                     box_size = size - offset
-                if box_size < header_size:
+                if box_size < header_size or offset + box_size > size:
                     return None
-                if kind == b"moov":
-                    if box_size > MAX_MOOV_BYTES or offset + box_size > size:
+                if kind in (b"moov", b"moof"):
+                    total += box_size
+                    if total > MAX_INDEX_BYTES:
                         return None
                     file.seek(offset + header_size)
-                    return file.read(box_size - header_size)
+                    body = file.read(box_size - header_size)
+                    if kind == b"moov":
+                        moov = body
+                    else:
+                        fragments.append(body)
                 offset += box_size
     except (OSError, struct.error):
         return None
-    return None
+    return None if moov is None else FileIndex(moov, tuple(fragments))
 
 
-def track_samples(moov: bytes, track_id: int) -> TrackSamples | None:
-    """The samples of the track with this id, from a `moov` body; None where ffmpeg might read
-    them otherwise than plainly (see the module's docstring)."""
+def track_samples(index: FileIndex, track_id: int) -> TrackSamples | None:
+    """The samples of the track with this id; None where ffmpeg might read them otherwise than
+    plainly (see the module's docstring)."""
     try:
-        return _track_samples(moov, track_id)
-    except (struct.error, ValueError, IndexError, KeyError):  # a box missing, short or garbled
+        return _track_samples(index, track_id)
+    except (struct.error, ValueError, IndexError, KeyError, OverflowError):  # short or garbled
         return None
 
 
-def _track_samples(moov: bytes, track_id: int) -> TrackSamples | None:
-    children = _boxes(moov)
-    if b"mvex" in children:  # fragmented: the samples live in moof boxes after it
-        return None
+def _track_samples(index: FileIndex, track_id: int) -> TrackSamples | None:
+    children = _boxes(index.moov)
     for trak in children.get(b"trak", []):
         track = _boxes(trak)
         if _track_id(track[b"tkhd"][0]) == track_id:
-            return _samples_of(track)
+            if b"mvex" not in children:
+                return _samples_of(track)
+            defaults = next(
+                (trex for trex in _boxes(children[b"mvex"][0]).get(b"trex", [])
+                 if struct.unpack_from(">I", trex, 4)[0] == track_id),
+                None,
+            )  # fmt: skip
+            return None if defaults is None else _fragmented(track, defaults, index.fragments)
     return None
 
 
@@ -124,6 +149,102 @@ def _samples_of(track: dict[bytes, list[bytes]]) -> TrackSamples | None:
         for number in sync:
             keyframes[number - 1] = True
     return TrackSamples(timescale, durations, offsets, keyframes)
+
+
+# Sample flags that make a sample no keyframe, as ffmpeg reads them: "is non-sync sample" and
+# "depends on others".
+_NOT_KEYFRAME = 0x00010000 | 0x01000000
+
+
+def _fragmented(
+    track: dict[bytes, list[bytes]], trex: bytes, fragments: tuple[bytes, ...]
+) -> TrackSamples | None:
+    """The samples of a fragmented track, from its `trun` boxes. Declined where the fragments'
+    decode times (`tfdt`) do not follow on from the samples before, where composition offsets
+    are negative (ffmpeg's shift for them grows as it reads on), where the header also holds
+    samples, or where an edit list applies."""
+    if b"edts" in track:
+        return None
+    media = _boxes(track[b"mdia"][0])
+    timescale = _timescale(media[b"mdhd"][0])
+    table = _boxes(_boxes(media[b"minf"][0])[b"stbl"][0])
+    sizes = table.get(b"stsz") or table.get(b"stz2")
+    if sizes and struct.unpack_from(">I", sizes[0], 8)[0] != 0:
+        return None
+    track_id, _, trex_duration, _, trex_flags = struct.unpack_from(">IIIII", trex, 4)
+    durations = array("I")
+    offsets = array("i")
+    keyframes: list[bool] = []
+    decode_time: int | None = None
+    for fragment in fragments:
+        for traf in _boxes(fragment).get(b"traf", []):
+            parts = _boxes(traf)
+            tfhd = parts[b"tfhd"][0]
+            flags = int.from_bytes(tfhd[1:4], "big")
+            if struct.unpack_from(">I", tfhd, 4)[0] != track_id:
+                continue
+            if flags & 0x010000:  # duration-is-empty
+                return None
+            position = 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+            duration = trex_duration
+            if flags & 0x08:
+                (duration,) = struct.unpack_from(">I", tfhd, position)
+                position += 4
+            position += 4 if flags & 0x10 else 0
+            sample_flags = (
+                struct.unpack_from(">I", tfhd, position)[0] if flags & 0x20 else trex_flags
+            )
+            if b"tfdt" in parts:
+                tfdt = parts[b"tfdt"][0]
+                base = struct.unpack_from(">Q" if tfdt[0] == 1 else ">I", tfdt, 4)[0]
+                if decode_time is not None and base != decode_time:
+                    return None
+                decode_time = base
+            decode_time = decode_time or 0
+            for trun in parts.get(b"trun", []):
+                decode_time += _read_run(
+                    trun, duration, sample_flags, durations, offsets, keyframes
+                )
+    if not keyframes or min(offsets) < 0:
+        return None
+    ones = array("i", [1]) * len(keyframes)
+    return TrackSamples(timescale, (ones, durations), (ones, offsets), keyframes)
+
+
+def _read_run(
+    trun: bytes,
+    default_duration: int,
+    default_flags: int,
+    durations: array[int],
+    offsets: array[int],
+    keyframes: list[bool],
+) -> int:
+    """One `trun` box's samples, appended; returns their total duration. Its table is read as
+    columns of 32-bit words: a film's fragments hold hundreds of thousands of samples."""
+    flags = int.from_bytes(trun[1:4], "big")
+    (count,) = struct.unpack_from(">I", trun, 4)
+    position = 8 + (4 if flags & 0x001 else 0)
+    first_flags = None
+    if flags & 0x004:
+        (first_flags,) = struct.unpack_from(">I", trun, position)
+        position += 4
+    present = [bit for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit]
+    words = array("I", trun[position : position + 4 * len(present) * count])
+    if len(words) != len(present) * count:
+        raise ValueError("a trun shorter than its count")
+    if sys.byteorder == "little":
+        words.byteswap()
+    column = {bit: words[k :: len(present)] for k, bit in enumerate(present)}
+    run_durations = column.get(0x100, array("I", [default_duration]) * count)
+    sample_flags = column.get(0x400, array("I", [default_flags]) * count)
+    if 0x400 not in column and first_flags is not None and count:
+        sample_flags[0] = first_flags
+    durations.extend(run_durations)
+    offsets.extend(
+        array("i", column[0x800].tobytes()) if 0x800 in column else array("i", [0]) * count
+    )
+    keyframes.extend(not value & _NOT_KEYFRAME for value in sample_flags)
+    return sum(run_durations)
 
 
 def _boxes(body: bytes) -> dict[bytes, list[bytes]]:

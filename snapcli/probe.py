@@ -303,8 +303,8 @@ def _indexed_timeline(
         track_id = int(str(stream.get("id")), 16)
     except ValueError:
         return None
-    moov = mp4index.read_moov(url.removeprefix("file:"))
-    samples = None if moov is None else mp4index.track_samples(moov, track_id)
+    index = mp4index.read_index(url.removeprefix("file:"))
+    samples = None if index is None else mp4index.track_samples(index, track_id)
     if samples is None or Fraction(1, samples.timescale) != time_base:
         return None
     head, tail = windows[0], windows[-1]

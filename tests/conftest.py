@@ -260,7 +260,8 @@ def mp4_variants(
     tmp_path_factory: pytest.TempPathFactory, videos: dict[str, TestVideo]
 ) -> dict[str, Path]:
     """The h264 video (frame n at n*40 ms, keyframes at 0 and 4 s) stream-copied into the MP4
-    shapes other tools write: edit lists, fragments, another track first, MOV."""
+    shapes other tools write: edit lists, fragments (as OBS and live recorders write them),
+    another track first, MOV."""
     root = tmp_path_factory.mktemp("mp4")
     source = str(videos["h264"].path)
     tone = ["-f", "lavfi", "-i", "sine=duration=8"]
@@ -271,6 +272,29 @@ def mp4_variants(
         "cut": ["-ss", "1.3", "-i", source, "-c", "copy"],
         "cut_short": ["-ss", "0.3", "-i", source, "-c", "copy"],
         "fragmented": ["-i", source, "-c", "copy", "-movflags", "frag_keyframe+empty_moov"],
+        "fragmented_moof_base": [
+            "-i",
+            source,
+            "-c",
+            "copy",
+            "-movflags",
+            "frag_keyframe+empty_moov+default_base_moof",
+        ],
+        # fragments of 0.5 s, most of them starting on no keyframe
+        "fragmented_short": [
+            "-i",
+            source,
+            "-c",
+            "copy",
+            "-movflags",
+            "empty_moov",
+            "-frag_duration",
+            "500000",
+        ],
+        # the first fragment's samples in the header (the index is declined)
+        "fragmented_first_in_header": ["-i", source, "-c", "copy", "-movflags", "frag_keyframe"],
+        # negative composition offsets in the fragments (the index is declined)
+        "cmaf": ["-i", source, "-c", "copy", "-movflags", "cmaf"],
         "audio_first": ["-i", source, *tone, "-map", "1", "-map", "0", "-c:v", "copy"],
         "delayed": ["-itsoffset", "1.5", "-i", source, "-c", "copy"],  # an empty edit first
         "negative_cts": ["-i", source, "-c", "copy", "-movflags", "negative_cts_offsets"],

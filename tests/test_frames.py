@@ -328,11 +328,11 @@ def probe_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]:
 
 @pytest.fixture
 def index_unread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """MP4 files read as if their index could not be used (a fragmented file, say), so that
-    the probe's windows are what gets tested."""
+    """MP4 files read as if their index could not be used (a garbled one, say), so that the
+    probe's windows are what gets tested."""
     from snapcli import mp4index
 
-    monkeypatch.setattr(mp4index, "read_moov", lambda path: None)
+    monkeypatch.setattr(mp4index, "read_index", lambda path: None)
 
 
 @pytest.mark.usefixtures("index_unread")
@@ -417,11 +417,13 @@ def test_windows_close_together_are_read_as_one_and_their_cover_is_counted_once(
 
 INDEXED = ["h264", "hevc", "vfr", "ntsc", "gop25", "rotate90", "anamorphic", "odd"]
 INDEXED_VARIANTS = [
-    "audio_first", "delayed", "negative_cts", "no_edit_list", "faststart", "mov", "cut", "cut_short"
+    "audio_first", "delayed", "negative_cts", "no_edit_list", "faststart", "mov", "cut",
+    "cut_short", "fragmented", "fragmented_moof_base", "fragmented_short",
 ]  # fmt: skip
+DECLINED = ["fragmented_first_in_header", "cmaf"]
 
 
-@pytest.mark.parametrize("name", [*INDEXED, *INDEXED_VARIANTS, "fragmented"])
+@pytest.mark.parametrize("name", [*INDEXED, *INDEXED_VARIANTS, *DECLINED])
 def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets(
     name: str,
     videos: dict[str, TestVideo],
@@ -429,8 +431,8 @@ def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets
     probe_reads: list[list[int] | None],
 ) -> None:
     """An MP4 or MOV file is read at its start and end only, and the rest of its timeline
-    taken from its own index: the very timeline a read of every packet gives. Where the index
-    cannot be used (a fragmented file), every packet is read after all."""
+    taken from its own index (fragments too): the very timeline a read of every packet gives.
+    Where the index is declined, every packet is read after all."""
     from snapcli import probe
 
     path = videos[name].path if name in videos else mp4_variants[name]
@@ -471,24 +473,46 @@ def test_an_mp4_cut_by_its_edit_list_shows_the_frames_a_player_shows(
 
 
 def test_a_garbled_mp4_index_is_declined_never_raised(
-    videos: dict[str, TestVideo], tmp_path: Path
+    videos: dict[str, TestVideo], mp4_variants: dict[str, Path], tmp_path: Path
 ) -> None:
-    """An index cut short or with bytes changed gives None (the probe then reads the packets),
-    or samples; never an exception."""
+    """An index cut short or with bytes changed, in its header or in its fragments, gives None
+    (the probe then reads the packets) or samples; never an exception."""
     import random
 
     from snapcli import mp4index
 
-    moov = mp4index.read_moov(videos["h264"].path)
-    assert moov is not None
-    intact = mp4index.track_samples(moov, 1)
-    assert intact is not None and sum(intact.keyframes) == 2  # 200 frames, keyframes at 0 and 4 s
+    plain = mp4index.read_index(videos["h264"].path)
+    fragmented = mp4index.read_index(mp4_variants["fragmented"])
+    assert plain is not None and fragmented is not None and len(fragmented.fragments) == 2
+    for index in (plain, fragmented):
+        intact = mp4index.track_samples(index, 1)
+        assert intact is not None and sum(intact.keyframes) == 2  # keyframes at 0 and 4 s
     chance = random.Random(7)
     for attempt in range(2000):
-        garbled = bytearray(moov[: chance.randrange(len(moov))] if attempt % 2 else moov)
+        index = plain if attempt % 4 < 2 else fragmented
+        body = index.moov if attempt % 4 != 3 else index.fragments[1]
+        garbled = bytearray(body[: chance.randrange(len(body))] if attempt % 2 else body)
         for _ in range(chance.randrange(0, 6)):
             garbled[chance.randrange(len(garbled))] = chance.randrange(256)
-        mp4index.track_samples(bytes(garbled), 1)  # must not raise
+        if body is index.moov:
+            changed = mp4index.FileIndex(bytes(garbled), index.fragments)
+        else:
+            changed = mp4index.FileIndex(index.moov, (index.fragments[0], bytes(garbled)))
+        mp4index.track_samples(changed, 1)  # must not raise
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(videos["h264"].path.read_bytes()[:20])
-    assert mp4index.read_moov(truncated) is None
+    assert mp4index.read_index(truncated) is None
+
+
+@pytest.mark.parametrize("name", ["fragmented", "fragmented_moof_base", "fragmented_short"])
+def test_a_fragmented_mp4_gives_the_exact_frames(
+    name: str, videos: dict[str, TestVideo], mp4_variants: dict[str, Path], tmp_path: Path
+) -> None:
+    """Fragments (as OBS and live recorders write them): the timeline from their `trun` boxes
+    and the frames ffmpeg seeks to there are the unfragmented file's."""
+    source = videos["h264"]
+    fragmented = TestVideo(mp4_variants[name], source.frame_times_ms, source.keyframe_every)
+    times = [t for t in EDGE_TIMES if t < source.duration_ms]
+    assert grab_frames(fragmented, times, tmp_path) == [source.frame_shown_at(t) for t in times]
+    event = snapcli.grab(fragmented.path, at=[1000, 3000], frame_type="intra", output_dir="i")
+    assert [shot["FrameTime"] for shot in event.snapshots] == [0, 4000]
