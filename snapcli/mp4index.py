@@ -23,6 +23,7 @@ from itertools import accumulate, chain, islice, repeat
 from operator import add
 
 MAX_INDEX_BYTES = 256 << 20
+MAX_SAMPLES = 10_000_000  # over four days at 25 fps; a count beyond is garbled, not a video
 _HEADER = struct.Struct(">I4s")
 
 
@@ -136,7 +137,9 @@ def _samples_of(track: dict[bytes, list[bytes]]) -> TrackSamples | None:
     count = struct.unpack_from(">I", sizes[0], 8)[0]
     durations = _runs(table[b"stts"][0])
     offsets = _runs(table[b"ctts"][0]) if b"ctts" in table else None
-    if count == 0 or any(sum(runs[0]) != count for runs in (durations, offsets) if runs):
+    if not 0 < count <= MAX_SAMPLES:
+        return None
+    if any(sum(runs[0]) != count for runs in (durations, offsets) if runs):
         return None
     if min(durations[1]) < 0:  # ffmpeg mends these its own way
         return None
@@ -223,6 +226,8 @@ def _read_run(
     columns of 32-bit words: a film's fragments hold hundreds of thousands of samples."""
     flags = int.from_bytes(trun[1:4], "big")
     (count,) = struct.unpack_from(">I", trun, 4)
+    if len(keyframes) + count > MAX_SAMPLES:
+        raise ValueError("more samples than a video holds")
     position = 8 + (4 if flags & 0x001 else 0)
     first_flags = None
     if flags & 0x004:

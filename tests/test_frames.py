@@ -478,6 +478,7 @@ def test_a_garbled_mp4_index_is_declined_never_raised(
     """An index cut short or with bytes changed, in its header or in its fragments, gives None
     (the probe then reads the packets) or samples; never an exception."""
     import random
+    import struct
 
     from snapcli import mp4index
 
@@ -499,6 +500,18 @@ def test_a_garbled_mp4_index_is_declined_never_raised(
         else:
             changed = mp4index.FileIndex(index.moov, (index.fragments[0], bytes(garbled)))
         mp4index.track_samples(changed, 1)  # must not raise
+    # Counts of billions, in a plain header and in a fragment: declined, not billions allocated.
+    huge = bytearray(plain.moov)
+    stts, ctts, stsz = huge.index(b"stts"), huge.index(b"ctts"), huge.index(b"stsz")
+    huge[stts + 8 : stts + 20] = struct.pack(">III", 1, 2**31 - 1, 512)  # one run of 2**31-1
+    huge[ctts + 8 : ctts + 20] = struct.pack(">III", 1, 2**31 - 1, 1024)
+    huge[stsz + 12 : stsz + 16] = struct.pack(">I", 2**31 - 1)
+    assert mp4index.track_samples(mp4index.FileIndex(bytes(huge)), 1) is None
+    fragment = bytearray(fragmented.fragments[1])
+    trun = fragment.index(b"trun")
+    fragment[trun + 4 : trun + 12] = struct.pack(">II", 0, 2**32 - 1)  # no fields, 2**32-1 samples
+    changed = mp4index.FileIndex(fragmented.moov, (fragmented.fragments[0], bytes(fragment)))
+    assert mp4index.track_samples(changed, 1) is None
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(videos["h264"].path.read_bytes()[:20])
     assert mp4index.read_index(truncated) is None
