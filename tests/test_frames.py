@@ -20,7 +20,11 @@ EDGE_TIMES = [0, 1, 39, 40, 41, 999, 1000, 1999, 2020, 3959, 3960, 3999, 4000, 4
 
 
 def grab_frames(video: TestVideo, times: list[int], tmp_path: Path, **request: object) -> list[int]:
-    event = snapcli.grab(video.path, at=times, output_dir=tmp_path / "out", **request)
+    return event_frames(snapcli.grab(video.path, at=times, output_dir=tmp_path / "out", **request))
+
+
+def event_frames(event: Any) -> list[int]:
+    """The frame number each snapshot of a finished job shows."""
     folder = Path(event["OutputDir"])
     return [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
 
@@ -65,8 +69,7 @@ def test_count_and_interval_schedules_take_exact_frames(
     event = snapcli.grab(video.path, count=7, interval=0, output_dir=tmp_path)
     times = [shot["Time"] for shot in event.snapshots]
     assert times == [round(k * 8000 / 7) for k in range(7)]
-    folder = Path(event["OutputDir"])
-    frames = [frame_number(Image.open(folder / s["Path"])) for s in event.snapshots]
+    frames = event_frames(event)
     assert frames == [video.frame_shown_at(t) for t in times]
     assert [s["FrameTime"] for s in event.snapshots] == [
         round(video.frame_times_ms[f]) for f in frames
@@ -79,8 +82,7 @@ def test_dense_schedule_over_many_runs_stays_exact(
     # 70 snapshots: more than one ffmpeg run's worth, spread over both workers.
     video = videos["h264"]
     event = snapcli.grab(video.path, interval=0, count=70, output_dir=tmp_path)
-    folder = Path(event["OutputDir"])
-    frames = [frame_number(Image.open(folder / s["Path"])) for s in event.snapshots]
+    frames = event_frames(event)
     assert frames == [video.frame_shown_at(s["Time"]) for s in event.snapshots]
 
 
@@ -90,8 +92,7 @@ def test_intra_takes_the_nearest_keyframe_and_records_its_time(
     video = videos["gop25"]  # keyframes at 0, 1000, 2000, … ms
     times = [0, 400, 499, 500, 501, 1600, 5900]
     event = snapcli.grab(video.path, at=times, frame_type="intra", output_dir=tmp_path)
-    folder = Path(event["OutputDir"])
-    frames = [frame_number(Image.open(folder / s["Path"])) for s in event.snapshots]
+    frames = event_frames(event)
     # A tie (500 ms between 0 and 1000) goes to the earlier keyframe.
     assert frames == [0, 0, 0, 0, 25, 50, 150 - 25]
     assert [s["FrameTime"] for s in event.snapshots] == [0, 0, 0, 0, 1000, 2000, 5000]
@@ -298,8 +299,7 @@ def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)  # every file is large
     video = videos[name]
     event = snapcli.grab(video.path, interval=0, count=7, output_dir=tmp_path / "out")
-    folder = Path(event["OutputDir"])
-    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    taken = event_frames(event)
     times = [shot["Time"] for shot in event.snapshots]
     assert times == [round(k * video.duration_ms / 7) for k in range(7)]
     if video.path.suffix == ".mp4":
@@ -355,8 +355,7 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
         video.path, interval=0, count=3, frame_type="intra", output_dir=tmp_path / "out"
     )
     assert probe_reads == [[], [0, 2667, 5333]]  # the ends, then the windows: never the whole file
-    folder = Path(event["OutputDir"])
-    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    taken = event_frames(event)
     assert taken == [0, 100, 100]  # 2667 is nearer 4000 than 0; 5333 has no keyframe after it
     assert [shot["FrameTime"] for shot in event.snapshots] == [0, 4000, 4000]
 
@@ -379,8 +378,7 @@ def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
     times = [shot["Time"] for shot in event.snapshots]
     assert times == [round(k * video.duration_ms / 24) for k in range(24)]
     assert probe_reads == [[], times]  # the ends, then the windows: never the whole file
-    folder = Path(event["OutputDir"])
-    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    taken = event_frames(event)
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
@@ -460,14 +458,12 @@ def test_an_mp4_cut_by_its_edit_list_shows_the_frames_a_player_shows(
         request.getfixturevalue("index_unread")
     times = [0, 1, 39, 40, 2700, 6000]
     event = snapcli.grab(mp4_variants[name], at=times, output_dir=tmp_path / "exact")
-    folder = Path(event["OutputDir"])
-    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    taken = event_frames(event)
     assert taken == [first + (t * 2 + 1) // 80 for t in times]  # a frame every 40 ms
     event = snapcli.grab(
         mp4_variants[name], at=[0, 5000], frame_type="intra", output_dir=tmp_path / "intra"
     )
-    folder = Path(event["OutputDir"])
-    taken = [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    taken = event_frames(event)
     assert taken == [100, 100]  # the keyframe at 4 s; the one at 0 is hidden
     assert [shot["FrameTime"] for shot in event.snapshots] == [(100 - first) * 40] * 2
 
