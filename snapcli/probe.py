@@ -138,10 +138,10 @@ def probe(
 ) -> VideoInfo:
     """Probe a video: container, first video stream, and the presentation timeline of its frames.
 
-    An MP4 or MOV file is first read at its start and end only: the timeline then comes from the
-    file's own index, when that agrees with the packets read there. Otherwise, with `near_ms`
-    (or what it answers given D), the timeline is read only around those times (ms from the
-    start): on a long file much cheaper than reading every packet. Where the windows do not
+    A local MP4 or MOV file is first read at its start and end only: the timeline then comes
+    from the file's own index, when that agrees with the packets read there. Otherwise, with
+    `near_ms` (or what it answers given D), the timeline is read only around those times (ms
+    from the start): on a long file much cheaper than reading every packet. Where the windows do not
     certainly settle a time (a seek landed elsewhere, a container without exact durations), the
     whole file is read after all. With `keyframes`, the windows must settle the nearest keyframe
     of each time instead (intra mode), so they reach further.
@@ -150,9 +150,11 @@ def probe(
     url = input_url(source)
     ffprobe = runner.find_tool("ffprobe", ffmpeg)
     if Path(source).suffix.lower() in WINDOWED_CONTAINERS:
-        ends = _probe(source, url, ffprobe, [], keyframes)
-        if ends is not None and ends.timeline.known is None:
-            return ends
+        ends = None
+        if url.startswith("file:") or callable(near_ms):  # for the index, or for D
+            ends = _probe(source, url, ffprobe, [], keyframes)
+            if ends is not None and ends.timeline.known is None:
+                return ends
         if callable(near_ms):
             near_ms = near_ms(None if ends is None else ends.duration_ms)
         if near_ms:

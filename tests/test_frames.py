@@ -525,3 +525,48 @@ def test_a_fragmented_mp4_gives_the_exact_frames(
     assert grab_frames(fragmented, times, tmp_path) == [source.frame_shown_at(t) for t in times]
     event = snapcli.grab(fragmented.path, at=[1000, 3000], frame_type="intra", output_dir="i")
     assert [shot["FrameTime"] for shot in event.snapshots] == [0, 4000]
+
+
+def test_an_mp4_over_http_is_not_read_twice(
+    videos: dict[str, TestVideo], probe_reads: list[list[int] | None]
+) -> None:
+    """A video named by URL has no index to read here: its timeline is read once, or times
+    named up front go straight to windows, with no look at its ends first."""
+    import functools
+    import http.server
+    import threading
+
+    from snapcli.probe import probe
+
+    class Ranged(http.server.SimpleHTTPRequestHandler):
+        """Serves byte ranges, as ffmpeg's seeks over HTTP ask."""
+
+        def do_GET(self) -> None:  # noqa: N802
+            wanted = self.headers.get("Range", "bytes=0-")[len("bytes=") :]
+            data = Path(self.translate_path(self.path)).read_bytes()
+            start, _, end = wanted.partition("-")
+            first, last = int(start or 0), int(end) if end else len(data) - 1
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+            self.send_header("Content-Length", str(last - first + 1))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            self.wfile.write(data[first : last + 1])
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    folder = str(videos["h264"].path.parent)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Ranged, directory=folder)
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/h264.mp4"
+        whole = probe(url)
+        assert probe_reads == [None]
+        windowed = probe(url, near_ms=[1000, 5000])
+        assert probe_reads == [None, [1000, 5000]]
+        assert windowed.timeline.frame_at(5000) == whole.timeline.frame_at(5000)
+    finally:
+        server.shutdown()
