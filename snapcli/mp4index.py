@@ -126,9 +126,7 @@ def _track_samples(index: FileIndex, track_id: int) -> TrackSamples | None:
 def _samples_of(track: dict[bytes, list[bytes]]) -> TrackSamples | None:
     if b"edts" in track and not _plain_edits(_boxes(track[b"edts"][0]).get(b"elst", [])):
         return None
-    media = _boxes(track[b"mdia"][0])
-    timescale = _timescale(media[b"mdhd"][0])
-    table = _boxes(_boxes(media[b"minf"][0])[b"stbl"][0])
+    timescale, table = _media(track)
     if b"stps" in table or any(_marks_keyframes(box) for box in table.get(b"sbgp", [])):
         return None
     sizes = table.get(b"stsz") or table.get(b"stz2")
@@ -168,9 +166,7 @@ def _fragmented(
     samples, or where an edit list applies."""
     if b"edts" in track:
         return None
-    media = _boxes(track[b"mdia"][0])
-    timescale = _timescale(media[b"mdhd"][0])
-    table = _boxes(_boxes(media[b"minf"][0])[b"stbl"][0])
+    timescale, table = _media(track)
     sizes = table.get(b"stsz") or table.get(b"stz2")
     if sizes and struct.unpack_from(">I", sizes[0], 8)[0] != 0:
         return None
@@ -250,6 +246,12 @@ def _read_run(
     )
     keyframes.extend(not value & _NOT_KEYFRAME for value in sample_flags)
     return sum(run_durations)
+
+
+def _media(track: dict[bytes, list[bytes]]) -> tuple[int, dict[bytes, list[bytes]]]:
+    """A track's timescale and the boxes of its sample table (`stbl`)."""
+    media = _boxes(track[b"mdia"][0])
+    return _timescale(media[b"mdhd"][0]), _boxes(_boxes(media[b"minf"][0])[b"stbl"][0])
 
 
 def _boxes(body: bytes) -> dict[bytes, list[bytes]]:

@@ -243,13 +243,18 @@ def _probe(
 
 
 def _frame(packet: dict[str, Any]) -> tuple[int, bool, int | None]:
-    return int(packet["pts"]), "K" in packet.get("flags", ""), packet.get("duration")
+    return int(packet["pts"]), _flagged(packet, "K"), packet.get("duration")
+
+
+def _flagged(packet: dict[str, Any], flag: str) -> bool:
+    """Whether ffprobe flags the packet: K a keyframe, D decoded but not shown."""
+    return flag in packet.get("flags", "")
 
 
 def _discarded(packets: Iterable[dict[str, Any]]) -> set[int]:
     """The pts of frames decoded but not shown: before the start of an edit list (or after its
     end), which the demuxer flags 'D'."""
-    return {int(packet["pts"]) for packet in packets if "D" in packet.get("flags", "")}
+    return {int(packet["pts"]) for packet in packets if _flagged(packet, "D")}
 
 
 def _split_windows(
@@ -311,7 +316,8 @@ def _indexed_timeline(
         return None
     head, tail = windows[0], windows[-1]
     tail_start = len(samples.keyframes) - len(tail)
-    first_shown = min((int(p["pts"]) for p in head if "D" not in p.get("flags", "")), default=None)
+    shown = (int(packet["pts"]) for packet in head if not _flagged(packet, "D"))
+    first_shown = min(shown, default=None)
     if tail_start < 0 or first_shown is None:
         return None
     times = samples.presentation_times(int(head[0]["pts"]) - samples.first_time)
@@ -320,15 +326,15 @@ def _indexed_timeline(
     def agree(packets: list[dict[str, Any]], first: int) -> bool:
         return all(
             int(packet["pts"]) == times[first + i]
-            and ("K" in packet.get("flags", "")) == keyframes[first + i]
-            and ("D" in packet.get("flags", "")) == (times[first + i] < first_shown)
+            and _flagged(packet, "K") == keyframes[first + i]
+            and _flagged(packet, "D") == (times[first + i] < first_shown)
             for i, packet in enumerate(packets)
         )
 
     if not agree(head, 0) or not agree(tail, tail_start):
         return None
     durations = {int(p["pts"]): int(p["duration"]) for p in tail if p.get("duration")}
-    hidden = any("D" in p.get("flags", "") for p in head)
+    hidden = any(_flagged(packet, "D") for packet in head)
     discarded = set(filter(first_shown.__gt__, times)) if hidden else set()
     return FrameTimeline.from_columns(
         times, keyframes, time_base, durations, fallback_duration, discarded
