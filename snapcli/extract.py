@@ -50,6 +50,10 @@ MAX_SEEK_RETRIES = 3
 # composition offset it stops tracking. ffmpeg 5.1 ignores -discard for a -filter_complex input,
 # but ffmpeg 9 applies it, and no keyframe matched its time.
 KEYFRAMES_ONLY = {"skip_frame": "nokey"}
+# ffmpeg's own lead for -ss where a stream has B-frames (fftools: 3 * AV_TIME_BASE / 23), and
+# the demuxers (ffprobe's format names) that find the keyframe at or before a time in an index.
+DTS_SEEK_LEAD_MICROS = 3 * MICROSECONDS // 23
+INDEX_SEEKING_FORMATS = ("matroska,webm", "flv", "avi")
 # showinfo reports each frame's pts; by default it also sums and checks every pixel of it, which
 # costs more than decoding the frame did (15 ms a 4K frame: 100 4K frames 3.2 s against 1.7 s).
 SHOWINFO_PTS_ONLY = {"checksum": 0}
@@ -276,9 +280,7 @@ class _RunExtractor:
             "noaccurate_seek": None,
         }
         if seek is not None:
-            start = self.video.timeline.seconds(seek) - self.video.start_seconds
-            if start > 0:
-                input_options["ss"] = f"{ceil(start * MICROSECONDS) / MICROSECONDS:.6f}"
+            input_options.update(seek_options(self.video, seek))
         if self.keyframes_only:
             input_options.update(KEYFRAMES_ONLY)
         if self.threads:
@@ -304,6 +306,24 @@ class _RunExtractor:
         if "Unrecognized option" in errors or "Option 'checksum' not found" in errors:
             raise FFmpegUnavailable(f"snapcli needs ffmpeg 5.1 or newer ({reason}).")
         raise ResourceContentBad(f"ffmpeg could not decode {self.video.source} ({reason}).")
+
+
+def seek_options(video: VideoInfo, keyframe: int) -> dict[str, str]:
+    """The input options that start decoding at `keyframe` (a pts), as nearly as the container
+    lets a seek land: -ss counts from the container's start time.
+
+    Where a stream has B-frames, ffmpeg seeks 3/23 s before the -ss time, for demuxers that seek
+    by decode time (MPEG-TS lands on the next keyframe after the byte it finds, and needs that).
+    Those that look the time up in an index of keyframes (Matroska/WebM cues, FLV, AVI) then land
+    a whole GOP early, so they are asked for that much later, plus a third of a frame."""
+    start = video.timeline.seconds(keyframe) - video.start_seconds
+    if start <= 0:
+        return {}
+    micros = ceil(start * MICROSECONDS)
+    if video.reorders_frames and video.format_name in INDEX_SEEKING_FORMATS:
+        gap = video.timeline.min_frame_gap() * video.timeline.time_base * MICROSECONDS
+        micros += DTS_SEEK_LEAD_MICROS + int(gap / 3)
+    return {"ss": f"{micros / MICROSECONDS:.6f}"}
 
 
 def _as_rgb(stream: Any, video: VideoInfo, geometry: FrameGeometry) -> Any:

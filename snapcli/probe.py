@@ -56,6 +56,7 @@ class VideoInfo:
     frame_rate: Fraction | None
     start_seconds: Fraction  # the container's start time, which ffmpeg's -ss counts from
     timeline: FrameTimeline
+    reorders_frames: bool = False  # a video stream decodes frames out of order (B-frames)
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -239,6 +240,7 @@ def _probe(
         frame_rate=frame_rate,
         start_seconds=_seconds(report.get("format", {}).get("start_time")),
         timeline=timeline,
+        reorders_frames=any(_int(s.get("has_b_frames")) > 0 for s in report.get("streams", [])),
     )
 
 
@@ -435,6 +437,13 @@ def _fraction(value: Any, separator: str = "/") -> Fraction | None:
     except (TypeError, ValueError):
         return None
     return Fraction(numerator, denominator) if numerator > 0 and denominator > 0 else None
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _seconds(value: Any) -> Fraction:

@@ -155,6 +155,16 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
         ),  # fmt: skip
         cfr_times(150, fps25),
     )
+    # The same H.264 stream in containers whose seeks look the time up in an index of
+    # keyframes (and whose timestamps are in milliseconds).
+    for name, container in (("mkv", "mkv"), ("flv", "flv"), ("avi_h264", "avi")):
+        copied = root / f"h264.{container}"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-i", str(made["h264"].path), "-c", "copy",
+             str(copied)],
+            check=True,
+        )  # fmt: skip
+        made[name] = TestVideo(copied, made["h264"].frame_times_ms, 100)
     # MPEG-TS whose timestamps start at 10 s (plus the muxer's own delay).
     made["ts"] = TestVideo(
         make_video(root / "h264.ts", seconds=8, codec=H264, output=["-output_ts_offset", "10"]),

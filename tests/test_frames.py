@@ -29,7 +29,9 @@ def event_frames(event: Any) -> list[int]:
     return [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
 
 
-@pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "ts", "mpeg2ts", "gop25", "avi"])
+@pytest.mark.parametrize(
+    "name", ["h264", "hevc", "vp9", "mkv", "flv", "ts", "mpeg2ts", "gop25", "avi"]
+)
 def test_each_snapshot_is_the_frame_a_player_shows(
     name: str, videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
@@ -237,7 +239,36 @@ def test_a_seek_that_lands_after_its_targets_is_retried_earlier(
     assert frame_number(picture) == videos[name].frame_shown_at(2040) == 51
 
 
-@pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "ts", "mpeg2ts", "vfr", "avi"])
+@pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "mkv", "flv", "avi", "avi_h264", "gop25"])
+def test_a_seek_starts_decoding_at_its_keyframe_not_a_gop_before(
+    name: str, videos: dict[str, TestVideo], ffmpeg_build: str
+) -> None:
+    """A run's seek to a keyframe starts decoding at that keyframe, in every container that seeks
+    by an index: the first frame decoded is the keyframe itself, not one a GOP (or more) before
+    it, which would be decoded for nothing (ffmpeg's lead for B-frames did that in Matroska, FLV
+    and AVI)."""
+    import re
+    import subprocess
+
+    from snapcli.extract import seek_options
+    from snapcli.probe import probe
+
+    info = probe(videos[name].path)
+    timeline = info.timeline
+    for keyframe in timeline.keyframes[1:]:
+        ss = seek_options(info, keyframe)["ss"]
+        shown = subprocess.run(
+            [ffmpeg_build, "-hide_banner", "-nostdin", "-copyts", "-noaccurate_seek", "-ss", ss,
+             "-i", info.input_url, "-map", f"0:{info.stream_index}", "-vf", "showinfo",
+             "-frames:v", "1", "-f", "null", "-"],
+            capture_output=True, text=True, check=True,
+        ).stderr  # fmt: skip
+        first = re.search(r"pts_time:\s*(-?[\d.]+)", shown)
+        assert first is not None, shown
+        assert abs(float(first.group(1)) - float(timeline.seconds(keyframe))) < 0.001, (name, ss)
+
+
+@pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "mkv", "ts", "mpeg2ts", "vfr", "avi"])
 @pytest.mark.parametrize("jpeg", [False, True])
 def test_one_ffmpeg_with_an_input_per_run_delivers_every_frame_exactly(
     name: str, jpeg: bool, videos: dict[str, TestVideo]
