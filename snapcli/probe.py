@@ -121,10 +121,16 @@ HEAD_READ_S = 12
 WINDOW_AFTER_S = 1.0  # a window reads this far past its time (B-frame reordering, the next frame)
 KEYFRAME_WINDOW_AFTER_S = 20.0  # in intra mode, far enough to meet the next keyframe of most GOPs
 MERGE_GAP_S = 10.0  # windows closer than this are read as one (about a long GOP)
+# A read's first packets may lack a decode time (as many as B-frames delay, up to 16 in H.264),
+# but not all the packets of this many.
+DTS_LOOKAHEAD = 32
 REORDER_MARGIN_S = 0.25  # the end of a window whose frames may be decoded after it stops
+# MP4/MOV files, whose own index mp4index.py reads.
+INDEXED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp")
 # Containers that seek exactly and state the stream's exact duration: windows settle there, so
-# they are worth trying (elsewhere they would mostly end in a second, full read).
-WINDOWED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp")
+# they are worth trying (elsewhere they would mostly end in a second, full read). Matroska states
+# it in the track's DURATION tag (ffmpeg, mkvmerge and OBS write one).
+WINDOWED_CONTAINERS = (*INDEXED_CONTAINERS, ".mkv", ".webm")
 
 
 WindowChoice = Callable[[Fraction | None], Sequence[int] | None]
@@ -150,9 +156,11 @@ def probe(
     source = os.fspath(video)
     url = input_url(source)
     ffprobe = runner.find_tool("ffprobe", ffmpeg)
-    if Path(source).suffix.lower() in WINDOWED_CONTAINERS:
+    suffix = Path(source).suffix.lower()
+    if suffix in WINDOWED_CONTAINERS:
         ends = None
-        if url.startswith("file:") or callable(near_ms):  # for the index, or for D
+        indexed = suffix in INDEXED_CONTAINERS and url.startswith("file:")
+        if indexed or callable(near_ms):  # for the index, or for D
             ends = _probe(source, url, ffprobe, [], keyframes)
             if ends is not None and ends.timeline.known is None:
                 return ends
@@ -199,11 +207,11 @@ def _probe(
     packets = [p for p in report.get("packets", []) if p.get("stream_index") == index]
     timed = bool(packets) and all("pts" in p for p in packets)
     if near_ms is not None:
-        if not timed or "dts" not in packets[0]:
+        if not timed or not any("dts" in packet for packet in packets[:DTS_LOOKAHEAD]):
             return None
         windows = _split_windows(packets, fallback_duration)
         indexed = None
-        if not near_ms:
+        if not near_ms and Path(source).suffix.lower() in INDEXED_CONTAINERS:
             indexed = _indexed_timeline(url, stream, time_base, windows, fallback_duration)
         if indexed is not None:
             timeline = indexed
@@ -262,13 +270,17 @@ def _discarded(packets: Iterable[dict[str, Any]]) -> set[int]:
 def _split_windows(
     packets: list[dict[str, Any]], fallback_duration: int | None
 ) -> list[list[dict[str, Any]]]:
-    """Packets read in windows, split where their decode timestamps jump."""
+    """Packets read in windows, split where their decode timestamps jump.
+
+    Where the container stores presentation times only (Matroska), ffmpeg works out decode
+    times as it goes, and the first packets after a seek (as many as B-frames delay) have none:
+    such a packet after one that has one begins a new window."""
     windows: list[list[dict[str, Any]]] = [[]]
     previous = None
     for packet in packets:
-        dts = int(packet.get("dts", packet["pts"]))
+        dts = int(packet["dts"]) if "dts" in packet else None
         step = max(int(packet.get("duration") or 0), fallback_duration or 1)
-        if previous is not None and not 0 < dts - previous <= 4 * step:
+        if previous is not None and (dts is None or not 0 < dts - previous <= 4 * step):
             windows.append([])
         windows[-1].append(packet)
         previous = dts
@@ -348,15 +360,29 @@ def _settles(
 ) -> bool:
     """Every time before the end is settled (its frame, or its nearest keyframe), and the end is
     the stream's own (the last window reached the end of the file)."""
-    try:
-        stated = Fraction(str(stream["duration"])) * 1000
-    except (KeyError, ValueError):
+    stated = _stated_duration_ms(stream)
+    if stated is None:
         return False
     frame_ms = Fraction(timeline.min_frame_gap()) * timeline.time_base * 1000
     if abs(stated - timeline.duration_ms) > 2 * frame_ms:
         return False
     settled = timeline.knows_keyframe_near if keyframes else timeline.knows_time
     return all(settled(t) for t in near_ms if t < timeline.duration_ms)
+
+
+def _stated_duration_ms(stream: dict[str, Any]) -> Fraction | None:
+    """The stream's duration as its container states it: MP4 in the track header, Matroska in
+    a DURATION tag ("HH:MM:SS.nnnnnnnnn")."""
+    try:
+        return Fraction(str(stream["duration"])) * 1000
+    except (KeyError, ValueError):
+        pass
+    tags = {str(key).upper(): str(value) for key, value in stream.get("tags", {}).items()}
+    match = re.fullmatch(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)", tags.get("DURATION", ""))
+    if match is None:
+        return None
+    hours, minutes, seconds = match.groups()
+    return (int(hours) * 3600 + int(minutes) * 60 + Fraction(seconds)) * 1000
 
 
 def read_windows(times: list[int], keyframes: bool = False) -> list[tuple[int, float]]:
