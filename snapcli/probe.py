@@ -134,7 +134,8 @@ WINDOWED_CONTAINERS = (*INDEXED_CONTAINERS, ".mkv", ".webm")
 
 
 WindowChoice = Callable[[Fraction | None], Sequence[int] | None]
-"""Given D (None where the file's ends do not settle it), the times to read around, or None."""
+"""Given D (None where it is not known), the times to read around, or None (the whole file, or
+not known without D)."""
 
 
 def probe(
@@ -160,6 +161,8 @@ def probe(
     if suffix in WINDOWED_CONTAINERS:
         ends = None
         indexed = suffix in INDEXED_CONTAINERS and url.startswith("file:")
+        if callable(near_ms) and not indexed:  # times that need no D need no look at the ends
+            near_ms = near_ms(None) or near_ms
         if indexed or callable(near_ms):  # for the index, or for D
             ends = _probe(source, url, ffprobe, [], keyframes)
             if ends is not None and ends.timeline.known is None:

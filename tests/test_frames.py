@@ -340,6 +340,18 @@ def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
+@pytest.mark.parametrize("name", ["mkv", "vp9"])
+def test_times_named_up_front_in_matroska_are_read_in_windows_alone(
+    name: str, videos: dict[str, TestVideo], tmp_path: Path, probe_reads: list[list[int] | None]
+) -> None:
+    """Matroska and WebM have no index of every frame to read, and times named up front need
+    no D: one ffprobe run reads the windows around them (with the file's start and end)."""
+    video = videos[name]
+    times = [1999, 4001, 5555]
+    assert grab_frames(video, times, tmp_path) == [video.frame_shown_at(t) for t in times]
+    assert probe_reads == [times]
+
+
 @pytest.fixture
 def probe_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]:
     """The times around which each read of the timeline was made: [] for the look at the
