@@ -125,6 +125,11 @@ MERGE_GAP_S = 10.0  # windows closer than this are read as one (about a long GOP
 # but not all the packets of this many.
 DTS_LOOKAHEAD = 32
 REORDER_MARGIN_S = 0.25  # the end of a window whose frames may be decoded after it stops
+# MPEG-TS: seeks land near a time (by a search of the file's bytes), not on the keyframe
+# before it, and the timestamps begin anywhere. Read in windows only from this size on: it takes
+# two ffprobe runs, where one reads a small file whole.
+NEAR_SEEKING_CONTAINERS = (".ts", ".m2ts", ".mts", ".m2t")
+NEAR_SEEK_MIN_BYTES = 32 << 20
 # MP4/MOV files, whose own index mp4index.py reads.
 INDEXED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp")
 # Containers that seek exactly and state the stream's exact duration: windows settle there, so
@@ -173,24 +178,104 @@ def probe(
             info = _probe(source, url, ffprobe, sorted(set(near_ms)), keyframes)
             if info is not None:
                 return info
+    elif suffix in NEAR_SEEKING_CONTAINERS and near_ms is not None and _large(url):
+        info = _probe_near(source, url, ffprobe, near_ms, keyframes)
+        if info is not None:
+            return info
     info = _probe(source, url, ffprobe, None, keyframes)
     assert info is not None
     return info
 
 
+@dataclass(frozen=True)
+class _Start:
+    """What a look at an MPEG-TS file's start tells: where its timestamps begin, how far apart
+    its keyframes are, and the duration it states."""
+
+    origin_seconds: Fraction
+    keyframe_gap_seconds: Fraction
+    duration_ms: Fraction
+
+
+def _probe_near(
+    source: str, url: str, ffprobe: str, near_ms: Sequence[int] | WindowChoice, keyframes: bool
+) -> VideoInfo | None:
+    """The timeline of an MPEG-TS file read in windows (None where they do not settle): a first
+    run reads its start, for where its timestamps begin (windows are placed from there) and its
+    keyframe spacing (its seeks land near a time, not on the keyframe before it, so each window
+    begins that much earlier); a second reads the windows and the end."""
+    start = _look_at_start(source, url, ffprobe)
+    if start is None:
+        return None
+    times = near_ms(start.duration_ms) if callable(near_ms) else near_ms
+    if not times:
+        return None
+    info = _probe(source, url, ffprobe, sorted(set(times)), keyframes, start)
+    if info is None or not callable(near_ms):
+        return info
+    # The times spread over D as the windows found it, if that differs from the stated one.
+    final = near_ms(info.duration_ms) or []
+    settled = info.timeline.knows_keyframe_near if keyframes else info.timeline.knows_time
+    return info if all(settled(t) for t in final if t < info.duration_ms) else None
+
+
+def _look_at_start(source: str, url: str, ffprobe: str) -> _Start | None:
+    report = _ffprobe_json(
+        [
+            ffprobe, "-v", "error", "-select_streams", "v",
+            "-read_intervals", f"%+{HEAD_READ_S}", "-show_streams",
+            "-show_entries", "packet=stream_index,pts,flags", "-of", "json", url,
+        ],
+        source,
+    )  # fmt: skip
+    stream = _video_stream(report.get("streams", []), source)
+    stated = _stated_duration_ms(stream)
+    time_base = Fraction(stream.get("time_base", "1/90000"))
+    index = int(stream["index"])
+    packets = [p for p in report.get("packets", []) if p.get("stream_index") == index]
+    if stated is None or not packets or not all("pts" in p for p in packets):
+        return None
+    keys = sorted(int(p["pts"]) for p in packets if _flagged(p, "K"))
+    gaps = [b - a for a, b in zip(keys, keys[1:])]
+    widest = max(gaps, default=0) * time_base
+    return _Start(
+        origin_seconds=min(int(p["pts"]) for p in packets) * time_base,
+        # Two keyframes seen: the widest gap between them; one: all the start read held.
+        keyframe_gap_seconds=widest if gaps else Fraction(HEAD_READ_S),
+        duration_ms=stated,
+    )
+
+
+def _large(url: str) -> bool:
+    """A local file large enough that reading it twice in part beats reading it whole."""
+    try:
+        return os.stat(url.removeprefix("file:")).st_size >= NEAR_SEEK_MIN_BYTES
+    except OSError:
+        return False
+
+
 def _probe(
-    source: str, url: str, ffprobe: str, near_ms: list[int] | None, keyframes: bool
+    source: str,
+    url: str,
+    ffprobe: str,
+    near_ms: list[int] | None,
+    keyframes: bool,
+    start: _Start | None = None,
 ) -> VideoInfo | None:
     """One ffprobe run; None when a windowed read does not settle every time asked about. A read
     of the ends alone (`near_ms` empty) gives the whole timeline where the file's index can be
     trusted."""
     intervals = []
     if near_ms is not None:
-        spans = [f"{a / 1000:.3f}%{b / 1000:.3f}" for a, b in read_windows(near_ms, keyframes)]
-        # The tail: a seek past the end lands on the last keyframe. Its end is spelled out, as
-        # ffprobe 6.0 reads nothing for an open one right after the start window.
         head = f"%+{HEAD_READ_S}"
-        intervals = ["-read_intervals", ",".join([head, *spans, "99999999%+99999999"])]
+        if start is None:
+            spans = [f"{a / 1000:.3f}%{b / 1000:.3f}" for a, b in read_windows(near_ms, keyframes)]
+            # The tail: a seek past the end lands on the last keyframe. Its end is spelled out,
+            # as ffprobe 6.0 reads nothing for an open one right after the start window.
+            tail = "99999999%+99999999"
+        else:
+            spans, tail = _near_spans(near_ms, keyframes, start)
+        intervals = ["-read_intervals", ",".join([head, *spans, tail])]
     report = _ffprobe_json(
         [
             ffprobe, "-v", "error", "-select_streams", "v", *intervals,
@@ -371,6 +456,27 @@ def _settles(
         return False
     settled = timeline.knows_keyframe_near if keyframes else timeline.knows_time
     return all(settled(t) for t in near_ms if t < timeline.duration_ms)
+
+
+def _near_spans(near_ms: list[int], keyframes: bool, start: _Start) -> tuple[list[str], str]:
+    """The windows (and the tail) of a file whose seeks land near a time: placed from where its
+    timestamps begin, each beginning a keyframe gap (and a second) early, joined where that
+    makes them meet."""
+    lead = float(start.keyframe_gap_seconds) + 1
+    origin = float(start.origin_seconds)
+    end = origin + float(start.duration_ms) / 1000
+    joined: list[list[float]] = []
+    for a, b in read_windows(near_ms, keyframes):
+        first, last = origin + a / 1000 - lead, origin + b / 1000
+        if joined and first <= joined[-1][1]:
+            joined[-1][1] = last
+        else:
+            joined.append([first, last])
+    tail_start = end - lead
+    while joined and joined[-1][1] >= tail_start:  # windows that reach the tail join it
+        tail_start = min(tail_start, joined.pop()[0])
+    spans = [f"{max(first, origin):.3f}%{last:.3f}" for first, last in joined]
+    return spans, f"{max(tail_start, origin):.3f}%+99999999"
 
 
 def _stated_duration_ms(stream: dict[str, Any]) -> Fraction | None:

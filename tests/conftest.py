@@ -171,6 +171,14 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
         cfr_times(200, fps25),
         100,
     )
+    # A minute of it, with a keyframe every 2 s: long enough for seeks to land mid-GOP.
+    made["ts_long"] = TestVideo(
+        make_video(
+            root / "long.ts", seconds=60, codec=x264(50, 2), output=["-output_ts_offset", "10"]
+        ),
+        cfr_times(1500, fps25),
+        50,
+    )
     made["mpeg2ts"] = TestVideo(
         make_video(
             root / "mpeg2.ts",

@@ -179,11 +179,16 @@ def test_open_gop_leading_frames_before_a_keyframe(
 
 
 @pytest.mark.usefixtures("index_unread")
-@pytest.mark.parametrize("name", ["h264", "hevc", "vfr", "ntsc", "gop25", "mkv", "vp9"])
+@pytest.mark.parametrize(
+    "name", ["h264", "hevc", "vfr", "ntsc", "gop25", "mkv", "vp9", "ts", "mpeg2ts", "ts_long"]
+)
 def test_reading_the_timeline_in_windows_agrees_with_reading_it_all(
-    name: str, videos: dict[str, TestVideo], tmp_path: Path
+    name: str, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from snapcli import probe as probing
     from snapcli.probe import probe
+
+    monkeypatch.setattr(probing, "NEAR_SEEK_MIN_BYTES", 0)  # MPEG-TS files this small too
 
     times = [0, 1, 39, 1999, 2400, 3999, 4001, 5555, 5939]
     video = videos[name]
@@ -202,14 +207,23 @@ def test_reading_the_timeline_in_windows_agrees_with_reading_it_all(
     assert grab_frames(video, few, tmp_path) == [video.frame_shown_at(t) for t in few]
 
 
+@pytest.mark.parametrize("name", ["mkv", "ts_long"])
 def test_windows_that_cannot_settle_a_time_fall_back_to_the_whole_timeline(
+    name: str,
     videos: dict[str, TestVideo],
+    monkeypatch: pytest.MonkeyPatch,
+    probe_reads: list[list[int] | None],
 ) -> None:
-    from snapcli.probe import probe
+    """A stated duration that the end the windows read contradicts (a truncated file, say): the
+    whole timeline is read instead."""
+    from snapcli import probe
 
-    # MPEG-TS timestamps start at 11.4 s, so windows placed from 0 miss: read it all instead.
-    info = probe(videos["ts"].path.with_suffix(".ts"), near_ms=[1000])
+    monkeypatch.setattr(probe, "NEAR_SEEK_MIN_BYTES", 0)
+    stated = probe._stated_duration_ms
+    monkeypatch.setattr(probe, "_stated_duration_ms", lambda stream: stated(stream) + 1000)
+    info = probe.probe(videos[name].path, near_ms=[1000, 30_000])
     assert info.timeline.known is None
+    assert probe_reads[-1] is None
 
 
 @pytest.mark.parametrize("name", ["h264", "ts"])
@@ -338,6 +352,37 @@ def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
     else:
         assert probe_reads == [None]  # MPEG-TS: not a container read in windows, so all of it
     assert taken == [video.frame_shown_at(t) for t in times]
+
+
+@pytest.mark.parametrize("intra", [False, True])
+def test_a_large_mpeg_ts_file_is_read_in_windows_placed_from_its_first_timestamp(
+    intra: bool,
+    videos: dict[str, TestVideo],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    probe_reads: list[list[int] | None],
+) -> None:
+    """MPEG-TS timestamps begin anywhere (here at 11.4 s), and its seeks land near a time, not
+    on the keyframe before it: windows are placed from the first timestamp and begin a keyframe
+    gap early. One read of the windows (after a look at the start), never the whole file, and
+    the frames a player shows (the nearest keyframes in intra mode)."""
+    from snapcli import job, probe
+
+    monkeypatch.setattr(probe, "NEAR_SEEK_MIN_BYTES", 0)  # every file is large
+    monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
+    monkeypatch.setattr(job, "INTRA_LARGE_FILE_BYTES", 0)
+    monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)
+    video = videos["ts_long"]
+    times = [1000, 17_330, 29_999, 30_000, 45_678, 59_950]
+    event = snapcli.grab(
+        video.path, at=times, frame_type="intra" if intra else "normal", output_dir=tmp_path / "o"
+    )
+    assert probe_reads == [times]
+    taken = event_frames(event)
+    if intra:  # keyframes every 50 frames (2 s); 1 s is as near 0 as 2 s, and the earlier wins
+        assert taken == [0, 450, 750, 750, 1150, 1450]
+    else:
+        assert taken == [video.frame_shown_at(t) for t in times]
 
 
 @pytest.mark.parametrize("name", ["mkv", "vp9"])
