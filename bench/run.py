@@ -92,6 +92,9 @@ ALL_VIDEOS = {
         "long720mkv", 1280, 720, 600, 30, 300, remux_of="long720", container="mkv"
     ),  # fmt: skip
     "filmmkv": BenchVideo("filmmkv", 1280, 720, 7200, 30, 300, remux_of="film", container="mkv"),
+    # And as MPEG-TS (broadcast and DVR recordings): seeks that land near a time, timestamps that
+    # begin anywhere.
+    "filmts": BenchVideo("filmts", 1280, 720, 7200, 30, 300, remux_of="film", container="ts"),
 }
 
 
