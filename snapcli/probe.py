@@ -157,7 +157,8 @@ def probe(
     from the start): on a long file much cheaper than reading every packet. Where the windows do not
     certainly settle a time (a seek landed elsewhere, a container without exact durations), the
     whole file is read after all. With `keyframes`, the windows must settle the nearest keyframe
-    of each time instead (intra mode), so they reach further.
+    of each time instead (intra mode), so they reach further. A large MPEG-TS file is read in
+    windows placed from its first timestamp, after a look at its start (`_probe_near`).
     """
     source = os.fspath(video)
     url = input_url(source)
