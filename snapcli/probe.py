@@ -134,7 +134,7 @@ NEAR_SEEK_MIN_BYTES = 32 << 20
 INDEXED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp")
 # Containers that seek exactly and state the stream's exact duration: windows settle there, so
 # they are worth trying (elsewhere they would mostly end in a second, full read). Matroska states
-# it in the track's DURATION tag (ffmpeg, mkvmerge and OBS write one).
+# it in the track's DURATION tag (ffmpeg, mkvmerge and OBS write one), or for the whole file.
 WINDOWED_CONTAINERS = (*INDEXED_CONTAINERS, ".mkv", ".webm")
 
 
@@ -306,7 +306,8 @@ def _probe(
             timeline = indexed
         else:
             read = _windowed_timeline(windows, time_base, fallback_duration)
-            if read is None or not _settles(read, near_ms, stream, keyframes):
+            stated = _stated_duration_ms(stream, report.get("format", {}))
+            if read is None or not _settles(read, near_ms, stated, keyframes):
                 return None
             timeline = read
     else:
@@ -445,11 +446,10 @@ def _indexed_timeline(
 
 
 def _settles(
-    timeline: FrameTimeline, near_ms: list[int], stream: dict[str, Any], keyframes: bool
+    timeline: FrameTimeline, near_ms: list[int], stated: Fraction | None, keyframes: bool
 ) -> bool:
     """Every time before the end is settled (its frame, or its nearest keyframe), and the end is
-    the stream's own (the last window reached the end of the file)."""
-    stated = _stated_duration_ms(stream)
+    the `stated` one (the last window reached the end of the stream)."""
     if stated is None:
         return False
     frame_ms = Fraction(timeline.min_frame_gap()) * timeline.time_base * 1000
@@ -480,19 +480,25 @@ def _near_spans(near_ms: list[int], keyframes: bool, start: _Start) -> tuple[lis
     return spans, f"{max(tail_start, origin):.3f}%+99999999"
 
 
-def _stated_duration_ms(stream: dict[str, Any]) -> Fraction | None:
+def _stated_duration_ms(
+    stream: dict[str, Any], container: dict[str, Any] | None = None
+) -> Fraction | None:
     """The stream's duration as its container states it: MP4 in the track header, Matroska in
-    a DURATION tag ("HH:MM:SS.nnnnnnnnn")."""
+    a DURATION tag ("HH:MM:SS.nnnnnnnnn"); else the whole file's (`container`, ffprobe's format
+    section), which is the stream's where no other stream outlasts it, and is checked anyway."""
     try:
         return Fraction(str(stream["duration"])) * 1000
     except (KeyError, ValueError):
         pass
     tags = {str(key).upper(): str(value) for key, value in stream.get("tags", {}).items()}
     match = re.fullmatch(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)", tags.get("DURATION", ""))
-    if match is None:
+    if match is not None:
+        hours, minutes, seconds = match.groups()
+        return (int(hours) * 3600 + int(minutes) * 60 + Fraction(seconds)) * 1000
+    try:
+        return Fraction(str((container or {})["duration"])) * 1000
+    except (KeyError, ValueError):
         return None
-    hours, minutes, seconds = match.groups()
-    return (int(hours) * 3600 + int(minutes) * 60 + Fraction(seconds)) * 1000
 
 
 def read_windows(times: list[int], keyframes: bool = False) -> list[tuple[int, float]]:

@@ -165,6 +165,10 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
             check=True,
         )  # fmt: skip
         made[name] = TestVideo(copied, made["h264"].frame_times_ms, 100)
+    # Matroska without the track's DURATION tag (renamed in place): only the file's duration.
+    untagged = root / "untagged.mkv"
+    untagged.write_bytes(made["mkv"].path.read_bytes().replace(b"DURATION", b"DURATIOX"))
+    made["mkv_untagged"] = TestVideo(untagged, made["h264"].frame_times_ms, 100)
     # MPEG-TS whose timestamps start at 10 s (plus the muxer's own delay).
     made["ts"] = TestVideo(
         make_video(root / "h264.ts", seconds=8, codec=H264, output=["-output_ts_offset", "10"]),

@@ -180,7 +180,20 @@ def test_open_gop_leading_frames_before_a_keyframe(
 
 @pytest.mark.usefixtures("index_unread")
 @pytest.mark.parametrize(
-    "name", ["h264", "hevc", "vfr", "ntsc", "gop25", "mkv", "vp9", "ts", "mpeg2ts", "ts_long"]
+    "name",
+    [
+        "h264",
+        "hevc",
+        "vfr",
+        "ntsc",
+        "gop25",
+        "mkv",
+        "mkv_untagged",
+        "vp9",
+        "ts",
+        "mpeg2ts",
+        "ts_long",
+    ],
 )
 def test_reading_the_timeline_in_windows_agrees_with_reading_it_all(
     name: str, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -220,7 +233,7 @@ def test_windows_that_cannot_settle_a_time_fall_back_to_the_whole_timeline(
 
     monkeypatch.setattr(probe, "NEAR_SEEK_MIN_BYTES", 0)
     stated = probe._stated_duration_ms
-    monkeypatch.setattr(probe, "_stated_duration_ms", lambda stream: stated(stream) + 1000)
+    monkeypatch.setattr(probe, "_stated_duration_ms", lambda *args: stated(*args) + 1000)
     info = probe.probe(videos[name].path, near_ms=[1000, 30_000])
     assert info.timeline.known is None
     assert probe_reads[-1] is None
