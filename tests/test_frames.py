@@ -363,7 +363,7 @@ def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
     if video.path.suffix != ".ts":  # MP4, Matroska, WebM
         assert probe_reads == [[], times]  # D from the ends alone, then the windows
     else:
-        assert probe_reads == [None]  # MPEG-TS: not a container read in windows, so all of it
+        assert probe_reads == [None]  # MPEG-TS this small: read whole (windows take two runs)
     assert taken == [video.frame_shown_at(t) for t in times]
 
 
@@ -379,12 +379,9 @@ def test_a_large_mpeg_ts_file_is_read_in_windows_placed_from_its_first_timestamp
     on the keyframe before it: windows are placed from the first timestamp and begin a keyframe
     gap early. One read of the windows (after a look at the start), never the whole file, and
     the frames a player shows (the nearest keyframes in intra mode)."""
-    from snapcli import job, probe
+    from snapcli import probe
 
     monkeypatch.setattr(probe, "NEAR_SEEK_MIN_BYTES", 0)  # every file is large
-    monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
-    monkeypatch.setattr(job, "INTRA_LARGE_FILE_BYTES", 0)
-    monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)
     video = videos["ts_long"]
     times = [1000, 17_330, 29_999, 30_000, 45_678, 59_950]
     event = snapcli.grab(
