@@ -169,6 +169,28 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
     untagged = root / "untagged.mkv"
     untagged.write_bytes(made["mkv"].path.read_bytes().replace(b"DURATION", b"DURATIOX"))
     made["mkv_untagged"] = TestVideo(untagged, made["h264"].frame_times_ms, 100)
+    # AV1 (what YouTube serves now), where this ffmpeg has an AV1 encoder.
+    try:
+        made["av1"] = TestVideo(
+            make_video(
+                root / "av1.mp4",
+                seconds=6,
+                codec=[
+                    "-c:v",
+                    "libsvtav1",
+                    "-preset",
+                    "12",
+                    "-g",
+                    "60",
+                    "-svtav1-params",
+                    "tune=0:log-level=0",
+                ],
+            ),  # fmt: skip
+            cfr_times(150, fps25),
+            60,
+        )
+    except subprocess.CalledProcessError:
+        pass
     # MPEG-TS whose timestamps start at 10 s (plus the muxer's own delay).
     made["ts"] = TestVideo(
         make_video(root / "h264.ts", seconds=8, codec=H264, output=["-output_ts_offset", "10"]),

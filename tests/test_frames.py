@@ -30,11 +30,13 @@ def event_frames(event: Any) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    "name", ["h264", "hevc", "vp9", "mkv", "flv", "ts", "mpeg2ts", "gop25", "avi"]
+    "name", ["h264", "hevc", "vp9", "av1", "mkv", "flv", "ts", "mpeg2ts", "gop25", "avi"]
 )
 def test_each_snapshot_is_the_frame_a_player_shows(
     name: str, videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
+    if name not in videos:
+        pytest.skip(f"this ffmpeg cannot encode the {name} test video")
     video = videos[name]
     times = [t for t in EDGE_TIMES if t < video.duration_ms]
     last_frame_start = int(video.frame_times_ms[-1])
