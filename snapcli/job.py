@@ -272,9 +272,11 @@ class _Job:
         plan = plan_extraction(
             info.timeline,
             shots_of_frame,
-            keyframes_only=self.intra,
+            # A raw stream's frames are numbered as they are decoded: all of them, then.
+            keyframes_only=self.intra and info.seekable,
             pixels_per_frame=info.width * info.height,
             workers=workers,
+            seekable=info.seekable,
         )
         geometry = FrameGeometry.for_output(self.frame_size, info.rotation)
         quality = self.options.quality

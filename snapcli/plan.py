@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .timeline import FrameTimeline
 
@@ -90,8 +90,13 @@ def plan_extraction(
     pixels_per_frame: int,
     workers: int = 1,
     max_targets_per_run: int = MAX_TARGETS_PER_RUN,
+    seekable: bool = True,
 ) -> Plan:
-    """Group target frames (pts) into runs that decode the least, spread over `workers`."""
+    """Group target frames (pts) into runs that decode the least, spread over `workers`. In a
+    stream that cannot seek (`seekable` False: a raw stream without timestamps) every run
+    decodes from the start."""
+    if not seekable:
+        timeline = replace(timeline, keyframes=timeline.keyframes[:1])
     wanted = sorted(set(targets))
     cost = _DecodeCost(timeline, keyframes_only, pixels_per_frame)
     groups: list[list[int]] = []

@@ -57,6 +57,9 @@ class VideoInfo:
     start_seconds: Fraction  # the container's start time, which ffmpeg's -ss counts from
     timeline: FrameTimeline
     reorders_frames: bool = False  # a video stream decodes frames out of order (B-frames)
+    # False for a stream without timestamps (raw H.264, HEVC): its frames are numbered by the
+    # frame rate, as ffmpeg numbers them, and a seek by time cannot find them.
+    seekable: bool = True
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -295,6 +298,7 @@ def _probe(
     )
     packets = [p for p in report.get("packets", []) if p.get("stream_index") == index]
     timed = bool(packets) and all("pts" in p for p in packets)
+    seekable = True
     if near_ms is not None:
         if not timed or not any("dts" in packet for packet in packets[:DTS_LOOKAHEAD]):
             return None
@@ -314,7 +318,8 @@ def _probe(
         if timed:
             frames, discarded = [_frame(p) for p in packets], _discarded(packets)
         else:
-            frames, discarded = _decoded_frames(ffprobe, url, index, source), set()
+            frames, numbered = _decoded_frames(ffprobe, url, index, source, fallback_duration)
+            discarded, seekable = set(), not numbered
         try:
             timeline = FrameTimeline.from_frames(frames, time_base, fallback_duration, discarded)
         except ValueError:
@@ -339,6 +344,7 @@ def _probe(
         start_seconds=_seconds(report.get("format", {}).get("start_time")),
         timeline=timeline,
         reorders_frames=any(_int(s.get("has_b_frames")) > 0 for s in report.get("streams", [])),
+        seekable=seekable,
     )
 
 
@@ -546,9 +552,11 @@ def _video_stream(streams: list[dict[str, Any]], source: str) -> dict[str, Any]:
 
 
 def _decoded_frames(
-    ffprobe: str, url: str, index: int, source: str
-) -> list[tuple[int, bool, int | None]]:
-    """Frame timestamps by decoding, for containers whose packets carry no pts."""
+    ffprobe: str, url: str, index: int, source: str, frame_step: int | None
+) -> tuple[list[tuple[int, bool, int | None]], bool]:
+    """Frame timestamps by decoding, for containers whose packets carry no pts; and whether the
+    frames had none at all (a raw stream), and were numbered `frame_step` apart from 0 instead,
+    as ffmpeg numbers them."""
     report = _ffprobe_json(
         [
             ffprobe, "-v", "error", "-select_streams", str(index),
@@ -558,6 +566,11 @@ def _decoded_frames(
         source,
     )  # fmt: skip
     frames = report.get("frames", [])
+    if frames and not any("best_effort_timestamp" in frame for frame in frames):
+        step = frame_step or 1
+        return [
+            (n * step, bool(frame.get("key_frame")), step) for n, frame in enumerate(frames)
+        ], True
     known = [int(f["best_effort_timestamp"]) for f in frames if "best_effort_timestamp" in f]
     steps = sorted(b - a for a, b in zip(known, known[1:]) if b > a)
     step = steps[len(steps) // 2] if steps else 1
@@ -570,7 +583,7 @@ def _decoded_frames(
             continue
         pts = int(pts) if pts is not None else timed[-1][0] + step
         timed.append((pts, bool(frame.get("key_frame")), frame.get("pkt_duration")))
-    return timed
+    return timed, False
 
 
 def _fraction(value: Any, separator: str = "/") -> Fraction | None:

@@ -169,6 +169,12 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
     untagged = root / "untagged.mkv"
     untagged.write_bytes(made["mkv"].path.read_bytes().replace(b"DURATION", b"DURATIOX"))
     made["mkv_untagged"] = TestVideo(untagged, made["h264"].frame_times_ms, 100)
+    # A raw H.264 stream (Raspberry Pi cameras write these): no container, no timestamps.
+    made["h264_raw"] = TestVideo(
+        make_video(root / "raw.h264", seconds=6, codec=[*H264, "-f", "h264"]),
+        cfr_times(150, fps25),
+        100,
+    )
     # AV1 (what YouTube serves now), where this ffmpeg has an AV1 encoder.
     try:
         made["av1"] = TestVideo(

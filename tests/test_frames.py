@@ -30,7 +30,8 @@ def event_frames(event: Any) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    "name", ["h264", "hevc", "vp9", "av1", "mkv", "flv", "ts", "mpeg2ts", "gop25", "avi"]
+    "name",
+    ["h264", "hevc", "vp9", "av1", "mkv", "flv", "ts", "mpeg2ts", "gop25", "avi", "h264_raw"],
 )
 def test_each_snapshot_is_the_frame_a_player_shows(
     name: str, videos: dict[str, TestVideo], tmp_path: Path
@@ -239,6 +240,24 @@ def test_windows_that_cannot_settle_a_time_fall_back_to_the_whole_timeline(
     info = probe.probe(videos[name].path, near_ms=[1000, 30_000])
     assert info.timeline.known is None
     assert probe_reads[-1] is None
+
+
+def test_a_raw_stream_is_numbered_by_its_frame_rate_and_decoded_from_its_start(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """A raw H.264 stream has no timestamps: its frames are numbered by the frame rate, as
+    ffmpeg numbers them, and since a seek by time cannot find them, every run decodes from the
+    start (in intra mode too, every frame: ffmpeg numbers only the frames it decodes)."""
+    from snapcli.probe import probe
+
+    video = videos["h264_raw"]
+    info = probe(video.path)
+    assert not info.seekable
+    assert info.timeline.frame_count == 150 and info.timeline.keyframes == (0, 100 * 48000)
+    times = [1999, 4001, 5959]
+    assert grab_frames(video, times, tmp_path) == [49, 100, 148]
+    intra = grab_frames(video, [0, 2100, 5900], tmp_path / "intra", frame_type="intra")
+    assert intra == [0, 100, 100]
 
 
 @pytest.mark.parametrize("name", ["h264", "ts"])
