@@ -54,6 +54,10 @@ KEYFRAMES_ONLY = {"skip_frame": "nokey"}
 # the demuxers (ffprobe's format names) that find the keyframe at or before a time in an index.
 DTS_SEEK_LEAD_MICROS = 3 * MICROSECONDS // 23
 INDEX_SEEKING_FORMATS = ("matroska,webm", "flv", "avi")
+# Frames keep their microsecond times into the encoder. At its default time base (the frame
+# rate's), two frames less than a frame apart (variable frame rate, the guessed last frames of an
+# H.264 AVI) got the same time, and ffmpeg 9's MJPEG encoder refused the second.
+ENCODER_TIME_BASE = {"enc_time_base": "1:1000000"}
 # showinfo reports each frame's pts; by default it also sums and checks every pixel of it, which
 # costs more than decoding the frame did (15 ms a 4K frame: 100 4K frames 3.2 s against 1.7 s).
 SHOWINFO_PTS_ONLY = {"checksum": 0}
@@ -346,6 +350,7 @@ def _as_rgb(stream: Any, video: VideoInfo, geometry: FrameGeometry) -> Any:
         pix_fmt="rgb24",
         fps_mode="passthrough",
         flush_packets=1,
+        **ENCODER_TIME_BASE,
     )
 
 
@@ -399,6 +404,7 @@ def _as_jpeg(stream: Any, video: VideoInfo, geometry: FrameGeometry, quality: in
         fps_mode="passthrough",
         flush_packets=1,
         **{"q:v": jpeg_qscale(quality)},
+        **ENCODER_TIME_BASE,
     )
 
 

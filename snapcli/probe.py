@@ -4,7 +4,8 @@ The timeline comes from a demux-only packet scan (no pixels decoded): every fram
 timestamp and keyframe flag. On an MP4/MOV file it comes from the file's own index instead, checked
 against the packets read at the file's start and end (mp4index.py), and where that cannot be used,
 from the packets around the times asked about. Only when a container carries no packet timestamps
-does it fall back to decoding the stream to read the frames' own timestamps.
+does it fall back to decoding the stream, with the ffmpeg that extracts, for the times that ffmpeg
+gives the frames.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .geometry import display_size, rotation_from_display_matrix
 from .timeline import FrameTimeline
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_SHOWN_FRAME = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+) .* iskey:(\d)")
 
 # ffprobe's color_space names -> the scale filter's in_color_matrix names.
 _COLOR_MATRICES = {
@@ -186,7 +188,7 @@ def probe(
         info = _probe_near(source, url, ffprobe, near_ms, keyframes)
         if info is not None:
             return info
-    info = _probe(source, url, ffprobe, None, keyframes)
+    info = _probe(source, url, ffprobe, None, keyframes, ffmpeg=ffmpeg)
     assert info is not None
     return info
 
@@ -265,6 +267,7 @@ def _probe(
     near_ms: list[int] | None,
     keyframes: bool,
     start: _Start | None = None,
+    ffmpeg: str | None = None,
 ) -> VideoInfo | None:
     """One ffprobe run; None when a windowed read does not settle every time asked about. A read
     of the ends alone (`near_ms` empty) gives the whole timeline where the file's index can be
@@ -318,8 +321,11 @@ def _probe(
         if timed:
             frames, discarded = [_frame(p) for p in packets], _discarded(packets)
         else:
-            frames, numbered = _decoded_frames(ffprobe, url, index, source, fallback_duration)
-            discarded, seekable = set(), not numbered
+            decoder = runner.find_tool("ffmpeg", ffmpeg)
+            frames, discarded = _decoded_frames(decoder, url, index, time_base, source), set()
+            # A raw stream (H.264, HEVC) has no times at all: ffmpeg numbers its frames by the
+            # frame rate, and a seek by time cannot find them.
+            seekable = any("pts" in packet or "dts" in packet for packet in packets)
         try:
             timeline = FrameTimeline.from_frames(frames, time_base, fallback_duration, discarded)
         except ValueError:
@@ -552,38 +558,31 @@ def _video_stream(streams: list[dict[str, Any]], source: str) -> dict[str, Any]:
 
 
 def _decoded_frames(
-    ffprobe: str, url: str, index: int, source: str, frame_step: int | None
-) -> tuple[list[tuple[int, bool, int | None]], bool]:
-    """Frame timestamps by decoding, for containers whose packets carry no pts; and whether the
-    frames had none at all (a raw stream), and were numbered `frame_step` apart from 0 instead,
-    as ffmpeg numbers them."""
-    report = _ffprobe_json(
-        [
-            ffprobe, "-v", "error", "-select_streams", str(index),
-            "-show_entries", "frame=best_effort_timestamp,key_frame,pkt_duration",
-            "-of", "json", url,
-        ],
-        source,
-    )  # fmt: skip
-    frames = report.get("frames", [])
-    if frames and not any("best_effort_timestamp" in frame for frame in frames):
-        step = frame_step or 1
-        return [
-            (n * step, bool(frame.get("key_frame")), step) for n, frame in enumerate(frames)
-        ], True
-    known = [int(f["best_effort_timestamp"]) for f in frames if "best_effort_timestamp" in f]
-    steps = sorted(b - a for a, b in zip(known, known[1:]) if b > a)
-    step = steps[len(steps) // 2] if steps else 1
-    timed: list[tuple[int, bool, int | None]] = []
-    for frame in frames:
-        # Frames flushed out of the decoder at the end may carry no timestamp: ffmpeg places them
-        # one frame step after the previous one, and so does this.
-        pts = frame.get("best_effort_timestamp")
-        if pts is None and not timed:
-            continue
-        pts = int(pts) if pts is not None else timed[-1][0] + step
-        timed.append((pts, bool(frame.get("key_frame")), frame.get("pkt_duration")))
-    return timed, False
+    ffmpeg: str, url: str, index: int, time_base: Fraction, source: str
+) -> list[tuple[int, bool, int | None]]:
+    """The frames' times as ffmpeg itself gives them to the frames it decodes, for containers
+    whose packets carry none (AVI with B-frames, raw streams). These times are ffmpeg's guesses,
+    and its versions guess differently (the last frames of an H.264 AVI, the first of a raw
+    MPEG-2 stream): the program that extracts the frames is the one that dates them here."""
+    frames: list[tuple[int, bool, int | None]] = []
+
+    def on_line(line: str) -> None:
+        match = _SHOWN_FRAME.search(line)
+        if match:
+            frames.append((int(match.group(1)), match.group(2) == "1", None))
+
+    args = [
+        ffmpeg, "-nostdin", "-hide_banner", "-copyts", "-i", url, "-map", f"0:{index}",
+        "-vf", f"settb={time_base.numerator}/{time_base.denominator},showinfo=checksum=0",
+        "-f", "null", "-",
+    ]  # fmt: skip
+    with runner.ToolProcess(args, on_stderr_line=on_line) as process:
+        process.read_all()
+        code = process.wait()
+    if code != 0:
+        runner.raise_if_crashed(code, "ffmpeg", source)
+        _raise_unreadable(process.stderr_text, source)
+    return frames
 
 
 def _fraction(value: Any, separator: str = "/") -> Fraction | None:

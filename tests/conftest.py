@@ -175,6 +175,16 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
         cfr_times(150, fps25),
         100,
     )
+    # A raw MPEG-2 stream: times for some packets only, which ffmpeg's versions fill in apart.
+    made["m2v_raw"] = TestVideo(
+        make_video(
+            root / "raw.m2v",
+            seconds=6,
+            codec=["-c:v", "mpeg2video", "-q:v", "3", "-bf", "2", "-g", "30", "-f", "mpeg2video"],
+        ),
+        cfr_times(150, fps25),
+        30,
+    )
     # AV1 (what YouTube serves now), where this ffmpeg has an AV1 encoder.
     try:
         made["av1"] = TestVideo(

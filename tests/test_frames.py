@@ -31,7 +31,20 @@ def event_frames(event: Any) -> list[int]:
 
 @pytest.mark.parametrize(
     "name",
-    ["h264", "hevc", "vp9", "av1", "mkv", "flv", "ts", "mpeg2ts", "gop25", "avi", "h264_raw"],
+    [
+        "h264",
+        "hevc",
+        "vp9",
+        "av1",
+        "mkv",
+        "flv",
+        "ts",
+        "mpeg2ts",
+        "gop25",
+        "avi",
+        "h264_raw",
+        "m2v_raw",
+    ],
 )
 def test_each_snapshot_is_the_frame_a_player_shows(
     name: str, videos: dict[str, TestVideo], tmp_path: Path
@@ -242,6 +255,21 @@ def test_windows_that_cannot_settle_a_time_fall_back_to_the_whole_timeline(
     assert probe_reads[-1] is None
 
 
+def test_an_avi_whose_last_frames_carry_no_time_gives_them_as_ffmpeg_dates_them(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """H.264 with B-frames in AVI: the decoder flushes the last two frames without a time, and
+    ffmpeg's versions date them differently (5.1: a tick and three ticks after the one before; 9:
+    a tick and two). The timeline takes the times from the ffmpeg that extracts, so the last
+    frames come out (they failed with "could not be decoded" while ffprobe's guess was used);
+    the frames before them are where a player shows them."""
+    video = videos["avi_h264"]
+    times = [0, 40, 3999, 4000, 7879]
+    assert grab_frames(video, times, tmp_path) == [video.frame_shown_at(t) for t in times]
+    last = grab_frames(video, [7900, 7930], tmp_path / "last")
+    assert last == sorted(last) and set(last) <= {197, 198, 199}
+
+
 def test_a_raw_stream_is_numbered_by_its_frame_rate_and_decoded_from_its_start(
     videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
@@ -437,9 +465,9 @@ def probe_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]:
     reads: list[list[int] | None] = []
     read_timeline = probe._probe
 
-    def spied(*args: Any) -> Any:
+    def spied(*args: Any, **options: Any) -> Any:
         reads.append(args[3])
-        return read_timeline(*args)
+        return read_timeline(*args, **options)
 
     monkeypatch.setattr(probe, "_probe", spied)
     return reads
