@@ -31,7 +31,7 @@ from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
 from .plan import plan_extraction
-from .probe import VideoInfo, probe, read_windows
+from .probe import VideoInfo, file_size, probe, read_windows
 from .request import SnapshotRequest
 from .schedule import Shot, early_times, schedule
 from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
@@ -179,7 +179,7 @@ def _probe_windows(
         return None
     count = len(times) if times is not None else request.count or 1
     large = INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES
-    if duration is None or count > MAX_SPREAD_WINDOWS or _file_size(video) < large:
+    if duration is None or count > MAX_SPREAD_WINDOWS or file_size(video) < large:
         return None
     if times is None:
         times = [shot.time_ms for shot in schedule(request, duration)]
@@ -192,13 +192,6 @@ def _windows_cover_ms(times: list[int], intra: bool) -> float:
     """How much of the video the probe's windows around `times` read, about."""
     windows = read_windows(sorted(set(times)), intra)
     return sum(end - start + KEYFRAME_BACK_S * 1000 for start, end in windows)
-
-
-def _file_size(video: str) -> int:
-    try:
-        return os.stat(video).st_size
-    except OSError:
-        return 0
 
 
 def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotComplete:

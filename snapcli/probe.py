@@ -221,8 +221,7 @@ def _probe_near(
         return info
     # The times spread over D as the windows found it, if that differs from the stated one.
     final = near_ms(info.duration_ms) or []
-    settled = info.timeline.knows_keyframe_near if keyframes else info.timeline.knows_time
-    return info if all(settled(t) for t in final if t < info.duration_ms) else None
+    return info if _knows_all(info.timeline, final, keyframes) else None
 
 
 def _look_at_start(source: str, url: str, ffprobe: str) -> _Start | None:
@@ -234,11 +233,8 @@ def _look_at_start(source: str, url: str, ffprobe: str) -> _Start | None:
         ],
         source,
     )  # fmt: skip
-    stream = _video_stream(report.get("streams", []), source)
+    stream, time_base, packets = _video_packets(report, source)
     stated = _stated_duration_ms(stream)
-    time_base = Fraction(stream.get("time_base", "1/90000"))
-    index = int(stream["index"])
-    packets = [p for p in report.get("packets", []) if p.get("stream_index") == index]
     if stated is None or not packets or not all("pts" in p for p in packets):
         return None
     keys = sorted(int(p["pts"]) for p in packets if _flagged(p, "K"))
@@ -254,10 +250,15 @@ def _look_at_start(source: str, url: str, ffprobe: str) -> _Start | None:
 
 def _large(url: str) -> bool:
     """A local file large enough that reading it twice in part beats reading it whole."""
+    return url.startswith("file:") and file_size(url.removeprefix("file:")) >= NEAR_SEEK_MIN_BYTES
+
+
+def file_size(path: str) -> int:
+    """A local file's size in bytes (0 where it cannot be read, or for a URL)."""
     try:
-        return os.stat(url.removeprefix("file:")).st_size >= NEAR_SEEK_MIN_BYTES
+        return os.stat(path).st_size
     except OSError:
-        return False
+        return 0
 
 
 def _probe(
@@ -292,14 +293,12 @@ def _probe(
         ],
         source,
     )  # fmt: skip
-    stream = _video_stream(report.get("streams", []), source)
+    stream, time_base, packets = _video_packets(report, source)
     index = int(stream["index"])
-    time_base = Fraction(stream.get("time_base", "1/90000"))
     frame_rate = _fraction(stream.get("avg_frame_rate")) or _fraction(stream.get("r_frame_rate"))
     fallback_duration = (
         int(round(1 / (frame_rate * time_base))) if frame_rate and frame_rate > 0 else None
     )
-    packets = [p for p in report.get("packets", []) if p.get("stream_index") == index]
     timed = bool(packets) and all("pts" in p for p in packets)
     seekable = True
     if near_ms is not None:
@@ -465,10 +464,15 @@ def _settles(
     if stated is None:
         return False
     frame_ms = Fraction(timeline.min_frame_gap()) * timeline.time_base * 1000
-    if abs(stated - timeline.duration_ms) > 2 * frame_ms:
-        return False
+    return abs(stated - timeline.duration_ms) <= 2 * frame_ms and _knows_all(
+        timeline, near_ms, keyframes
+    )
+
+
+def _knows_all(timeline: FrameTimeline, times: Sequence[int], keyframes: bool) -> bool:
+    """Every time before the end is settled: its frame, or in intra mode its nearest keyframe."""
     settled = timeline.knows_keyframe_near if keyframes else timeline.knows_time
-    return all(settled(t) for t in near_ms if t < timeline.duration_ms)
+    return all(settled(t) for t in times if t < timeline.duration_ms)
 
 
 def _near_spans(near_ms: list[int], keyframes: bool, start: _Start) -> tuple[list[str], str]:
@@ -546,6 +550,16 @@ def _raise_unreadable(errors: str, source: str) -> None:
         raise PermissionDenied(f"the video {source} cannot be read (permission denied).")
     reason = reason.split(": ", 1)[-1] if reason.startswith(("file:", "/")) else reason
     raise ResourceContentBad(f"{source} is not a readable video ({reason}).")
+
+
+def _video_packets(
+    report: dict[str, Any], source: str
+) -> tuple[dict[str, Any], Fraction, list[dict[str, Any]]]:
+    """An ffprobe report's video stream, its time base, and the packets of that stream."""
+    stream = _video_stream(report.get("streams", []), source)
+    index = int(stream["index"])
+    packets = [p for p in report.get("packets", []) if p.get("stream_index") == index]
+    return stream, Fraction(stream.get("time_base", "1/90000")), packets
 
 
 def _video_stream(streams: list[dict[str, Any]], source: str) -> dict[str, Any]:
