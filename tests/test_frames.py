@@ -315,33 +315,41 @@ def test_a_seek_that_lands_after_its_targets_is_retried_earlier(
     assert frame_number(picture) == videos[name].frame_shown_at(2040) == 51
 
 
-@pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "mkv", "flv", "avi", "avi_h264", "gop25"])
+@pytest.mark.parametrize(
+    "name", ["h264", "hevc", "vp9", "mkv", "flv", "avi", "avi_h264", "gop25", "delayed", "mov"]
+)
 def test_a_seek_starts_decoding_at_its_keyframe_not_a_gop_before(
-    name: str, videos: dict[str, TestVideo], ffmpeg_build: str
+    name: str, videos: dict[str, TestVideo], mp4_variants: dict[str, Path], ffmpeg_build: str
 ) -> None:
     """A run's seek to a keyframe starts decoding at that keyframe, in every container that seeks
     by an index: the first frame decoded is the keyframe itself, not one a GOP (or more) before
     it, which would be decoded for nothing (ffmpeg's lead for B-frames did that in Matroska, FLV
-    and AVI)."""
+    and AVI), nor one after it. An MP4 input skips ffmpeg's stream-info pass, and its -ss then
+    counts from 0, not from the container's start (1.5 s in `delayed`)."""
     import re
     import subprocess
 
-    from snapcli.extract import seek_options
+    from snapcli.extract import input_options
     from snapcli.probe import probe
 
-    info = probe(videos[name].path)
+    info = probe(videos[name].path if name in videos else mp4_variants[name])
     timeline = info.timeline
     for keyframe in timeline.keyframes[1:]:
-        ss = seek_options(info, keyframe)["ss"]
+        options = [
+            part
+            for option, value in input_options(info, keyframe).items()
+            for part in ["-" + option, *([] if value is None else [str(value)])]
+        ]
         shown = subprocess.run(
-            [ffmpeg_build, "-hide_banner", "-nostdin", "-copyts", "-noaccurate_seek", "-ss", ss,
+            [ffmpeg_build, "-hide_banner", "-nostdin", *options,
              "-i", info.input_url, "-map", f"0:{info.stream_index}", "-vf", "showinfo",
              "-frames:v", "1", "-f", "null", "-"],
             capture_output=True, text=True, check=True,
         ).stderr  # fmt: skip
         first = re.search(r"pts_time:\s*(-?[\d.]+)", shown)
         assert first is not None, shown
-        assert abs(float(first.group(1)) - float(timeline.seconds(keyframe))) < 0.001, (name, ss)
+        landed = float(first.group(1))
+        assert abs(landed - float(timeline.seconds(keyframe))) < 0.001, (name, options)
 
 
 @pytest.mark.parametrize("name", ["h264", "hevc", "vp9", "mkv", "ts", "mpeg2ts", "vfr", "avi"])
@@ -660,12 +668,21 @@ def test_a_garbled_mp4_index_is_declined_never_raised(
     assert mp4index.read_index(truncated) is None
 
 
-@pytest.mark.parametrize("name", ["fragmented", "fragmented_moof_base", "fragmented_short"])
-def test_a_fragmented_mp4_gives_the_exact_frames(
-    name: str, videos: dict[str, TestVideo], mp4_variants: dict[str, Path], tmp_path: Path
+@pytest.mark.parametrize(
+    "name",
+    ["fragmented", "fragmented_moof_base", "fragmented_short", "delayed", "audio_first", "mov"],
+)
+def test_an_mp4_copy_gives_the_exact_frames(
+    name: str,
+    videos: dict[str, TestVideo],
+    mp4_variants: dict[str, Path],
+    tmp_path: Path,
+    ffmpeg_build: str,
 ) -> None:
     """Fragments (as OBS and live recorders write them): the timeline from their `trun` boxes
-    and the frames ffmpeg seeks to there are the unfragmented file's."""
+    and the frames ffmpeg seeks to there are the unfragmented file's. So are those of copies
+    that start late (an empty edit: the container starts at 1.5 s), hold an audio track first,
+    or are MOV, with both ffmpegs (whose inputs skip the stream-info pass there)."""
     source = videos["h264"]
     fragmented = TestVideo(mp4_variants[name], source.frame_times_ms, source.keyframe_every)
     times = [t for t in EDGE_TIMES if t < source.duration_ms]
