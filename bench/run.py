@@ -10,7 +10,8 @@ times snapcli and, interleaved in the same run, the naive loop (one `ffmpeg -ss 
 per frame, sequential) and the peer tools that are installed (vcsi --fast, thumbnails,
 ffmpegthumbnailer). It reports medians, ratios to the naive loop (same run, same machine state),
 the decode floor (the frames that must be decoded for exact frames, converted to seconds by the
-file's measured single-thread decode speed, plus one process start per ffmpeg run, over the cores),
+file's single-thread decode speed, measured next to every run of snapcli, plus one process start
+per ffmpeg run, over the cores),
 peak memory of the whole process tree, and whether the frames were exact. Results go to
 bench/RESULTS.md.
 """
@@ -377,12 +378,22 @@ def decode_floor_seconds(case: Case, seconds_per_frame: float, cores: int) -> tu
     return floor, processes
 
 
-def measure_decode_speed(video: BenchVideo) -> float:
-    """Seconds per frame for one thread decoding the whole file."""
+DECODE_SAMPLE_SECONDS = 2.0  # about this long a decode, to measure the decode speed
+
+
+def measure_decode_speed(video: BenchVideo, frames: int | None = None) -> float:
+    """Seconds per frame for one thread decoding the file's first `frames` (all by default).
+    Measured anew next to every run of snapcli: the floor then moves with the machine's load."""
+    count = min(frames or video.frames, video.frames)
     started = time.monotonic()
-    subprocess.run(["ffmpeg", "-v", "error", "-threads", "1", "-i", str(video.path), "-f", "null", "-"],
-                   check=True)  # fmt: skip
-    return (time.monotonic() - started - PROCESS_START) / video.frames
+    subprocess.run(["ffmpeg", "-v", "error", "-threads", "1", "-i", str(video.path),
+                    "-frames:v", str(count), "-f", "null", "-"], check=True)  # fmt: skip
+    return (time.monotonic() - started - PROCESS_START) / count
+
+
+def sample_frames(seconds_per_frame: float) -> int:
+    """How many frames to decode for a speed sample of about DECODE_SAMPLE_SECONDS."""
+    return max(100, round(DECODE_SAMPLE_SECONDS / seconds_per_frame))
 
 
 def one_frame_ms(video: BenchVideo) -> int:
@@ -424,9 +435,10 @@ def main() -> None:
     for name in args.videos:
         video = ALL_VIDEOS[name]
         generate(video)
-        seconds_per_frame = measure_decode_speed(ALL_VIDEOS[video.decodes_like])
+        seconds_per_frame = measure_decode_speed(ALL_VIDEOS[video.decodes_like], 300)
         print(
-            f"{name}: {1 / seconds_per_frame:.0f} frames/s decoded by one thread", file=sys.stderr
+            f"{name}: about {1 / seconds_per_frame:.0f} frames/s decoded by one thread",
+            file=sys.stderr,
         )
         cases = [
             Case(video, count, interval, intra, sprites)
@@ -453,13 +465,16 @@ def run_case(case: Case, seconds_per_frame: float, cores: int, repeat: int, no_p
         peers = {} if no_peers else peer_commands(case, work)
         peer_timings = {name: Timing() for name in peers}
         run_naive = not case.intra and not case.sprites and len(case.times()) <= 100
+        decodes_like = ALL_VIDEOS[case.video.decodes_like]
+        speeds = []
         for _ in range(repeat):  # interleaved: every tool sees the same machine state
             timed(case.snapcli_command(work / "snapcli"), ours)
+            speeds.append(measure_decode_speed(decodes_like, sample_frames(seconds_per_frame)))
             if run_naive:
                 timed_loop(naive_commands(case, work), naive)
             for name, (commands, _) in peers.items():
                 timed_loop(commands, peer_timings[name])
-        floor, runs = decode_floor_seconds(case, seconds_per_frame, cores)
+        floor, runs = decode_floor_seconds(case, statistics.median(speeds), cores)
         exact = snapcli_exact(case, work / "snapcli") if not ours.failed else ours.failed
         cells = [
             case.label,
@@ -539,8 +554,9 @@ def write_results(path: Path, rows: list[str], cores: int) -> None:
         f"Written by `python bench/run.py` on {time.strftime('%Y-%m-%d')}: {cores} cores, {ffmpeg_version}.",
         "Times are medians of the repeats, in seconds, interleaved with the baselines in the same run.",
         "`vs naive` is snapcli's time over the naive loop's (lower is better); `vs floor` is over the",
-        "decode floor (the least decoding exact frames need, at this file's measured decode speed,",
-        "plus one start per ffmpeg process snapcli runs, spread over the cores). Memory is the peak",
+        "decode floor (the least decoding exact frames need, at this file's decode speed with one",
+        "thread, measured by ~2 s of decoding right after each run of snapcli, plus one start per",
+        "ffmpeg process snapcli runs, spread over the cores). Memory is the peak",
         "RSS of the whole process tree. `exact` checks every picture's frame number against SPEC §4.",
         "snapcli runs byte-compiled, as an installed package does.",
         "",
