@@ -316,6 +316,60 @@ def test_a_seek_that_lands_after_its_targets_is_retried_earlier(
 
 
 @pytest.mark.parametrize(
+    "name",
+    ["h264", "hevc", "vp9", "av1", "mkv", "flv", "ts", "mpeg2ts", "avi", "avi_h264", "gop25",
+     "h264_raw", "m2v_raw"],
+)  # fmt: skip
+def test_targets_alone_on_their_keyframes_are_decoded_as_keyframes_only_and_exact(
+    name: str, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """Snapshots that fall on keyframes, one a GOP (an interval that is a multiple of a fixed
+    GOP): their runs decode keyframes only, passing over the other frames, and every snapshot is
+    still the frame a player shows. Not in a raw stream, whose frames ffmpeg numbers as it
+    decodes them."""
+    from math import ceil
+
+    from snapcli.plan import plan_extraction
+    from snapcli.probe import probe
+
+    if name not in videos:
+        pytest.skip(f"this ffmpeg cannot encode the {name} test video")
+    video = videos[name]
+    info = probe(video.path)
+    timeline = info.timeline
+    times = [ceil(timeline.ms(key)) for key in timeline.keyframes]
+    targets = [timeline.frame_at(t) for t in times]
+    assert targets == list(timeline.keyframes)
+    plan = plan_extraction(timeline, targets, keyframes_only=False, pixels_per_frame=1,
+                           workers=2, seekable=info.seekable)  # fmt: skip
+    assert all(run.keyframes_only for run in plan.runs) == info.seekable
+    assert grab_frames(video, times, tmp_path) == [video.frame_shown_at(t) for t in times]
+
+
+def test_a_keyframes_only_run_that_misses_its_target_decodes_every_frame(
+    videos: dict[str, TestVideo],
+) -> None:
+    """Where the decoder does not take a target for a keyframe (here a frame that is none), the
+    run is decoded again, every frame, and the target still comes out exact."""
+    from snapcli.extract import _RunExtractor
+    from snapcli.geometry import FrameGeometry
+    from snapcli.plan import Run
+    from snapcli.probe import probe
+
+    info = probe(videos["h264"].path)
+    target = info.timeline.frame_at(2040)  # frame 51, mid-GOP
+    got: list[tuple[int, bytes]] = []
+    extractor = _RunExtractor(
+        info, False, FrameGeometry.for_output(info.display_size, 0),
+        lambda pts, rgb: got.append((pts, rgb)), "ffmpeg", None,
+    )  # fmt: skip
+    extractor.extract((Run(None, (target,), decoded_frames=1, keyframes_only=True),))
+    assert [pts for pts, _ in got] == [target]
+    picture = Image.frombytes("RGB", info.display_size, got[0][1])
+    assert frame_number(picture) == videos["h264"].frame_shown_at(2040) == 51
+
+
+@pytest.mark.parametrize(
     "name", ["h264", "hevc", "vp9", "mkv", "flv", "avi", "avi_h264", "gop25", "delayed", "mov"]
 )
 def test_a_seek_starts_decoding_at_its_keyframe_not_a_gop_before(

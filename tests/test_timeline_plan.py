@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from hypothesis import given
@@ -79,7 +80,7 @@ def test_plan_decodes_each_gop_once_and_reports_the_floor() -> None:
 
 def test_distant_targets_get_their_own_seek_and_share_the_workers() -> None:
     timeline = cfr(3000, 250)
-    targets = [timeline.frame_at(t) for t in (10_000, 50_000, 90_000)]
+    targets = [timeline.frame_at(t) for t in (10_400, 50_400, 90_400)]  # 10 frames into a GOP
     plan = plan_extraction(
         timeline, targets, keyframes_only=False, pixels_per_frame=1920 * 1080, workers=2
     )
@@ -115,6 +116,40 @@ def test_one_long_run_is_split_for_two_workers() -> None:
     assert len(two.runs) >= 2 and len(two.runs) >= len(one.runs)
 
 
+def test_targets_alone_on_keyframes_share_a_run_that_decodes_keyframes_only() -> None:
+    timeline = cfr(15_000, 250)  # 10 minutes at 25 fps, a keyframe every 10 s
+    on_keys = [timeline.frame_at(t) for t in range(0, 600_000, 10_000)]  # every keyframe
+    plan = plan_extraction(
+        timeline, on_keys, keyframes_only=False, pixels_per_frame=1920 * 1080, workers=2
+    )
+    assert all(run.keyframes_only for run in plan.runs)
+    assert len(plan.processes) == len(plan.runs) == 2  # not one input (of 4 a process) a target
+    assert plan.decoded_frames == plan.floor_frames == 60
+    # A keyframe with another target in its GOP is decoded on the way to it, in an exact run.
+    mixed = plan_extraction(
+        timeline, [*on_keys, timeline.frame_at(55_000)], keyframes_only=False,
+        pixels_per_frame=1920 * 1080, workers=2,
+    )  # fmt: skip
+    exact = [run for run in mixed.runs if not run.keyframes_only]
+    assert [run.targets for run in exact] == [
+        (timeline.frame_at(50_000), timeline.frame_at(55_000))
+    ]
+    # A raw stream without timestamps: ffmpeg numbers only the frames it decodes.
+    raw = plan_extraction(
+        timeline, on_keys, keyframes_only=False, pixels_per_frame=1920 * 1080, seekable=False
+    )
+    assert not any(run.keyframes_only for run in raw.runs)
+
+
+def test_the_first_frame_of_a_stream_cut_mid_gop_is_no_keyframe_to_skip_to() -> None:
+    cut = replace(cfr(500, 100), unkeyed_first=True)  # frame 0 starts the timeline, no keyframe
+    plan = plan_extraction(cut, [0, 100 * 512], keyframes_only=False, pixels_per_frame=1)
+    assert [(run.targets, run.keyframes_only) for run in plan.runs] == [
+        ((0,), False),
+        ((100 * 512,), True),
+    ]
+
+
 @given(
     gop=st.integers(1, 300),
     picks=st.lists(st.integers(0, 5999), min_size=1, max_size=120),
@@ -141,6 +176,8 @@ def test_every_target_is_in_exactly_one_run_after_its_seek(
         assert len(run.targets) <= 40
         assert run.seek_pts is None or run.seek_pts in timeline.keyframes
         assert run.seek_pts is None or run.seek_pts <= min(run.targets)
+        # keyframes only: every target is one (in intra mode every run is such)
+        assert run.keyframes_only == keyframes_only or set(run.targets) <= set(timeline.keyframes)
 
 
 def test_geometry_rules() -> None:
