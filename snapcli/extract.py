@@ -43,7 +43,6 @@ FrameSink = Callable[[int, bytes], None]
 """Receives (target pts, picture) for every target frame, from worker threads: raw RGB of the
 output size, or with `jpeg_quality` a finished JPEG file."""
 
-_SHOWINFO = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+)")
 MICROSECONDS = 1_000_000
 MAX_SEEK_RETRIES = 3
 # Keyframes only: the decoder skips the other frames. Not `-discard nokey` (the demuxer dropping
@@ -179,7 +178,7 @@ class _RunExtractor:
             _Input(
                 run.seek_pts,
                 {window.micros: window for window in map(self._window, run.targets)},
-                run.keyframes_only or self.keyframes_only,
+                run.keyframes_only,
             )
             for run in runs
         ]
@@ -222,7 +221,7 @@ class _RunExtractor:
         shown: queue.Queue[int] = queue.Queue()
 
         def on_line(line: str) -> None:
-            match = _SHOWINFO.search(line)
+            match = runner.SHOWN_FRAME.search(line)
             if match:
                 shown.put(int(match.group(1)))
 
@@ -514,7 +513,7 @@ def first_frame_not_black(
     black: set[int] = set()
 
     def on_line(line: str) -> None:
-        if match := _SHOWINFO.search(line):
+        if match := runner.SHOWN_FRAME.search(line):
             shown.append(int(match.group(1)))
         elif match := _BLACKFRAME.search(line):
             black.add(int(match.group(1)))

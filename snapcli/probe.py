@@ -25,7 +25,6 @@ from .geometry import display_size, rotation_from_display_matrix
 from .timeline import FrameTimeline
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_SHOWN_FRAME = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+) .* iskey:(\d)")
 
 # ffprobe's color_space names -> the scale filter's in_color_matrix names.
 _COLOR_MATRICES = {
@@ -581,7 +580,7 @@ def _decoded_frames(
     frames: list[tuple[int, bool, int | None]] = []
 
     def on_line(line: str) -> None:
-        match = _SHOWN_FRAME.search(line)
+        match = runner.SHOWN_FRAME.search(line)
         if match:
             frames.append((int(match.group(1)), match.group(2) == "1", None))
 

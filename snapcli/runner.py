@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,8 @@ from .errors import FFmpegUnavailable, InternalError, Interrupted, SnapshotTimeO
 Tool = Literal["ffmpeg", "ffprobe"]
 
 DEFAULT_STALL_TIMEOUT = 60.0
+# A showinfo line on ffmpeg's stderr: the frame's pts (in the filter's time base) and key flag.
+SHOWN_FRAME = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+) .* iskey:(\d)")
 # Signals a program dies of when it crashes (not when it is stopped).
 _CRASH_SIGNALS = {
     getattr(signal, name)
