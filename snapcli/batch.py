@@ -24,13 +24,13 @@ from .errors import InvalidParameter, SnapcliError
 from .event import SnapshotComplete
 from .job import OutputOptions, available_cores, input_fingerprint, request_record, run_job
 from .output import glob_escape
+from .ownership import EVENT_FILE
 from .request import SnapshotRequest
 
 VIDEO_EXTENSIONS = (
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".mts", ".mpg", ".mpeg",
     ".flv", ".wmv", ".3gp", ".ogv", ".mxf",
 )  # fmt: skip
-EVENT_FILE = "snapshots.json"
 
 Status = Literal["success", "skipped", "fail", "interrupted"]
 

@@ -30,6 +30,7 @@ from .extract import encodes_jpeg, extract, first_frame_not_black
 from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
 from .output import StagedOutput, snapshot_name
+from .ownership import EVENT_FILE
 from .plan import plan_extraction
 from .probe import VideoInfo, file_size, probe, read_windows
 from .request import SnapshotRequest
@@ -59,6 +60,8 @@ MAX_SPREAD_WINDOWS = 200
 WINDOWS_SHARE = 0.5
 KEYFRAME_BACK_S = 5.0
 INTRA_LARGE_FILE_BYTES = 128 << 20
+# A URL's last segment can be any length; a folder name cannot pass 255 bytes.
+MAX_URL_NAME_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def output_name(video: str) -> str:
     """The job's folder name: the video file's stem (for a URL, its last path segment's)."""
     if "://" in video:
         video = unquote(urlparse(video).path.rstrip("/").rsplit("/", 1)[-1]) or "video"
+        video = video.replace("\0", "")[:MAX_URL_NAME_CHARS]
     return Path(video).stem or Path(video).name or "video"
 
 
@@ -133,6 +137,8 @@ def run_job(
     video_id = os.fspath(video)
     identity = identity or JobIdentity.new()
     try:
+        result = Path(output_dir) / (name or output_name(video_id))
+        StagedOutput(result.parent, result.name, inputs=(video_id,)).check()  # before any work
         intra = request.frame_type == "intra"
         windows = None if request.skip_black else partial(_probe_windows, video_id, request)
         info = probe(video_id, ffmpeg, near_ms=windows, keyframes=intra)
@@ -146,7 +152,7 @@ def run_job(
                 job.frame_of[job.shots[0].index] = bright
         event = job.run(
             identity,
-            Path(output_dir) / (name or output_name(video_id)),
+            result,
             progress,
             ffmpeg,
             workers or available_cores(),
@@ -274,7 +280,10 @@ class _Job:
         geometry = FrameGeometry.for_output(self.frame_size, info.rotation)
         quality = self.options.quality
         total = len(self.shots)
-        with StagedOutput(result.parent, result.name) as staged:
+        staged_output = StagedOutput(
+            result.parent, result.name, job_id=identity.job_id, inputs=(info.source,)
+        )
+        with staged_output as staged:
             color = background_rgb(self.request.sprite.color) if self.request.sprite else (0, 0, 0)
             step = self.request.sprite.cell_step if self.request.sprite else 1
             sheets = [
@@ -341,7 +350,7 @@ class _Job:
             )
             event["Request"] = request_record(self.request, self.options)
             event["Input"] = input_fingerprint(info.source)
-            staged.write_json("snapshots.json", event)
+            staged.write_json(EVENT_FILE, event)
             staged.commit()
         return event
 

@@ -107,12 +107,32 @@ def _place(name: str, value: Any) -> Place:
     if not isinstance(obj, str) or not obj.strip():
         raise InvalidParameter(f"{name}.Object is missing.")
     bucket, obj = unquote(bucket), unquote(obj)
-    for part in (bucket, obj):
-        pieces = part.replace("\\", "/").split("/")
-        if part.startswith("/") or ".." in pieces:
-            raise InvalidParameter(f"{name} must stay inside its bucket, got {part!r}.")
+    check_bucket_name(bucket, f"{name}.Bucket")
+    object_parts(obj, f"{name}.Object")  # checked again once its placeholders are filled in
     location = fields.get("Location")
     return Place(bucket=bucket, object=obj, location=None if location is None else str(location))
+
+
+def object_parts(name: str, what: str) -> list[str]:
+    """An Object's folders and file name, or InvalidParameter for one that could leave its
+    bucket or name no file: a NUL, an absolute path, a '..' part, or nothing."""
+    if "\0" in name:
+        raise InvalidParameter(f"{what} must not contain a NUL character.")
+    if name.startswith("/"):
+        raise InvalidParameter(f"{what} must stay inside its bucket, got {name!r}.")
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise InvalidParameter(f"{what} must stay inside its bucket, got {name!r}.")
+    if not parts or name.endswith("/"):
+        raise InvalidParameter(f"{what} must name a file, got {name!r}.")
+    return parts
+
+
+def check_bucket_name(name: str, what: str) -> None:
+    if "\0" in name or "/" in name or name in ("", ".", ".."):
+        raise InvalidParameter(
+            f"{what} must be one folder name under the storage root, got {name!r}."
+        )
 
 
 def _flag(name: str, value: Any) -> bool:

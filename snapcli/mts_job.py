@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParameter, PermissionDenied, ResourceNotFound, SnapcliError
+from .errors import InvalidParameter, PermissionDenied, SnapcliError
 from .event import JobIdentity, SnapshotComplete
 from .job import OutputOptions, run_job
 from .jobs import JobSpec, find_jobs, record_finished, submit, wait_for
@@ -25,24 +26,27 @@ from .mts import (
     vtt_companion,
 )
 from .request import PROTOCOL_KEYS
+from .storage import Storage, Target
 from .vtt import VTT_NAME
 
 STAGING_PREFIX = ".snapcli-mts-"
 
 
-def bucket_path(root: Path, place: Place, name: str | None = None) -> Path:
-    return root / place.bucket / (place.object if name is None else name)
-
-
-def input_file(mts: MtsRequest, root: Path) -> Path:
-    """The input object's file, or InvalidParameter.ResourceNotFound."""
-    video = bucket_path(root, mts.input)
-    if not video.is_file():
-        raise ResourceNotFound(
-            f"the input object {mts.input.bucket}/{mts.input.object} does not exist "
-            f"(buckets are folders under {root})."
-        )
+def checked_input(mts: MtsRequest, storage: Storage) -> Path:
+    """The input object's real path, once every object the job may write has been checked:
+    inside its bucket, not the input (InvalidParameter, or ResourceNotFound for a missing
+    input)."""
+    video = storage.readable(mts.input.bucket, mts.input.object, "Input")
+    _targets(mts, storage, video, Counts.most(mts))
     return video
+
+
+def staging_folder(storage: Storage, mts: MtsRequest, job_id: str) -> Path:
+    """Where the engine writes a job's files before they go to their objects: a hidden folder
+    at the top of the output bucket, named by the job."""
+    return storage.bucket(mts.output.bucket, "SnapshotConfig.OutputFile.Bucket", create=True) / (
+        f"{STAGING_PREFIX}{job_id}"
+    )
 
 
 def run_mts_job(
@@ -56,9 +60,9 @@ def run_mts_job(
 ) -> SnapshotComplete:
     """Take the snapshots of an MTS request and put each file where its Object says; the event
     lists them relative to the storage root. Raises like run_job."""
-    root = Path(storage_root).absolute()
-    video = input_file(mts, root)
-    staging = bucket_path(root, mts.output, f"{STAGING_PREFIX}{identity.job_id}")
+    storage = Storage.at(storage_root)
+    video = checked_input(mts, storage)  # every name checked before any work
+    staging = staging_folder(storage, mts, identity.job_id)
     try:
         event = run_job(
             video,
@@ -71,63 +75,104 @@ def run_mts_job(
             name=staging.name,
             identity=identity,
         )
-        _publish(mts, root, staging, event)
+        _publish(mts, storage, video, staging, event)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging.is_dir() and not staging.is_symlink():
+            shutil.rmtree(staging, ignore_errors=True)
     event["VideoId"] = f"{mts.input.bucket}/{mts.input.object}"
     return event
 
 
-def _publish(mts: MtsRequest, root: Path, staging: Path, event: SnapshotComplete) -> None:
-    """Move the engine's files to their objects and rewrite the event's paths to match."""
+@dataclass(frozen=True)
+class Counts:
+    """Which numbers a job's files carry: snapshots 1…shots (with their frame times), sheets
+    1…sheets."""
+
+    shots: list[tuple[int, int | None]]
+    sheets: list[int]
+
+    @classmethod
+    def most(cls, mts: MtsRequest) -> Counts:
+        """The first and the last name of each kind a job can make, to check them up front."""
+        return cls([(1, 0), (99_999, 0)], [1, 99_999] if mts.request.sprite else [])
+
+    @classmethod
+    def of(cls, event: SnapshotComplete) -> Counts:
+        return cls(
+            [(shot["Index"], shot["FrameTime"]) for shot in event["Snapshots"] if "Path" in shot],
+            [sheet["Index"] for sheet in event.get("Sprites", [])],
+        )
+
+
+def _targets(
+    mts: MtsRequest, storage: Storage, video: Path, counts: Counts
+) -> tuple[list[Target], list[Target], Target | None]:
+    """The objects of a job's snapshots, sheets and VTT track, each confined to its bucket and
+    none of them the input."""
     single = mts.output.object if not mts.vtt else vtt_companion(mts.output.object, "{Count}.jpg")
     tile_place = mts.tile_output or mts.output
-    moves: dict[str, Path] = {}  # the engine's file name → its object
-    for shot in event["Snapshots"]:
-        if "Path" in shot:
-            name = object_name(single, mts.input, count=shot["Index"], time_ms=shot["FrameTime"])
-            moves[shot["Path"]] = bucket_path(root, mts.output, name)
-    for sheet in event.get("Sprites", []):
-        name = object_name(tile_pattern(mts), mts.input, tile=sheet["Index"])
-        moves[sheet["Path"]] = bucket_path(root, tile_place, name)
-    targets = list(moves.values())
-    if len(set(targets)) < len(targets):
+    output_what, tile_what = "SnapshotConfig.OutputFile", "SnapshotConfig.TileOutputFile"
+    if mts.tile_output is None:
+        tile_what = output_what
+
+    def target(place: Place, what: str, name: str) -> Target:
+        made = storage.target(place.bucket, name, what)
+        if made.is_file(video):
+            raise InvalidParameter(
+                f"{what}.Object names the input object {mts.input.bucket}/{mts.input.object}: "
+                "a job never writes over its input."
+            )
+        return made
+
+    shots = [
+        target(mts.output, output_what, object_name(single, mts.input, count=index, time_ms=time))
+        for index, time in counts.shots
+    ]
+    sheets = [
+        target(tile_place, tile_what, object_name(tile_pattern(mts), mts.input, tile=index))
+        for index in counts.sheets
+    ]
+    track = None
+    if mts.vtt:
+        track = target(mts.output, output_what, object_name(mts.output.object, mts.input))
+    return shots, sheets, track
+
+
+def _publish(
+    mts: MtsRequest, storage: Storage, video: Path, staging: Path, event: SnapshotComplete
+) -> None:
+    """Move the engine's files to their objects and rewrite the event's paths to match."""
+    shots, sheets, track = _targets(mts, storage, video, Counts.of(event))
+    moves: dict[str, Target] = {}  # the engine's file name → its object
+    pictures = [shot for shot in event["Snapshots"] if "Path" in shot]
+    for shot, place in zip(pictures, shots):
+        moves[shot["Path"]] = place
+    for sheet, place in zip(event.get("Sprites", []), sheets):
+        moves[sheet["Path"]] = place
+    paths = [place.path for place in moves.values()] + ([track.path] if track else [])
+    if len(set(paths)) < len(paths):
         raise InvalidParameter(
             f"two files would be written to the same object ({mts.output.object!r}): "
             "add {Count} to its pattern."
         )
-    texts: dict[Path, str] = {}
-    if mts.vtt:
-        track = bucket_path(root, mts.output, object_name(mts.output.object, mts.input))
-        texts[track] = _relinked((staging / VTT_NAME).read_text(encoding="utf-8"), moves, track)
-    placed: list[Path] = []
+    paths_of = {name: place.path for name, place in moves.items()}
+    if track is not None:
+        text = _relinked((staging / VTT_NAME).read_text(encoding="utf-8"), paths_of, track.path)
+        (staging / VTT_NAME).write_text(text, encoding="utf-8")
+    placed: list[Target] = []
     try:
-        for name, target in moves.items():
-            _place(staging / name, target)
-            placed.append(target)
-        for target, text in texts.items():
-            (staging / VTT_NAME).write_text(text, encoding="utf-8")
-            _place(staging / VTT_NAME, target)
-            placed.append(target)
-    except OSError as error:
-        for target in placed:
-            target.unlink(missing_ok=True)
+        for name, place in [*moves.items(), *([(VTT_NAME, track)] if track else [])]:
+            place.put(staging / name)
+            placed.append(place)
+    except (OSError, SnapcliError) as error:
+        for place in placed:
+            place.remove()
+        if isinstance(error, SnapcliError):
+            raise
         raise PermissionDenied(
             f"the output cannot be written ({error.strerror or error})."
         ) from None
-    _rewrite_paths(event, root, moves, list(texts))
-
-
-def _place(source: Path, target: Path) -> None:
-    """Move a finished file to its object in one step for readers (a copy under a temporary
-    name first when the two are on different file systems)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(source, target)
-    except OSError:
-        temporary = target.with_name(f".{target.name}.snapcli-tmp")
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
+    _rewrite_paths(event, storage.root, paths_of, [track.path] if track else [])
 
 
 def _relinked(vtt: str, moves: dict[str, Path], track: Path) -> str:
@@ -183,8 +228,9 @@ def submit_mts(
         key for key in mapping if key not in (*MTS_PARAMETERS, *ACCOUNT_KEYS, *PROTOCOL_KEYS)
     ]
     mts = read_mts_request(mapping)
-    root = Path(storage_root).absolute()
-    video = input_file(mts, root)
+    storage = Storage.at(storage_root)
+    root = storage.root
+    video = checked_input(mts, storage)
     spec = JobSpec(
         video_id=str(video),
         cwd=str(root),

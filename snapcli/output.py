@@ -1,25 +1,53 @@
-"""Writing a job's files so that nothing half-written is ever seen.
+"""Writing a job's files so that nothing half-written is ever seen, and nothing that snapcli did
+not make is ever replaced or removed (docs/safety.md).
 
-Everything goes into a hidden staging folder beside the result
-(``DIR/.<stem>.<pid>.…snapcli-tmp``); only when the job is complete does it take the place of
-``DIR/<stem>`` (the previous result is moved aside and removed), so a folder holds either the old
-result or the new one, never a mixture. A failed or interrupted job removes its staging folder;
-one left by a process that was killed outright is removed by the next job of the same name.
+Everything goes into a hidden staging folder beside the result (``DIR/.snapcli-stage-…``, with
+a marker file naming its process, host and job); only when the job is complete does it take
+the place of ``DIR/<name>``. What stands there already is replaced only when it is provably a
+snapcli result (see `ownership`) or an empty folder; anything else is refused before any work.
+A failed or interrupted job removes its staging folder; one left by a process that was killed
+outright is removed by the next job writing into the same folder, or by the job queue when it
+finds the job's worker dead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .errors import PermissionDenied
+from .errors import InvalidParameter, PermissionDenied
+from .ownership import (
+    PREVIOUS,
+    STAGING_MARKER,
+    describe_occupant,
+    is_own_staging,
+    is_snapcli_result,
+    remove_result,
+)
 
 STAGING_SUFFIX = ".snapcli-tmp"
+STAGING_PREFIX = ".snapcli-stage-"
+ASIDE_PREFIX = ".snapcli-old-"
+MAX_NAME_BYTES = 255
+
+
+def _read_umask() -> int:
+    """The process's umask; read once, at import (reading it means setting it, which threads
+    running jobs side by side must not see)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def snapshot_name(index: int) -> str:
@@ -27,31 +55,54 @@ def snapshot_name(index: int) -> str:
 
 
 class StagedOutput:
-    """A job's output folder under construction; commit() puts it in place."""
+    """A job's output folder under construction; commit() puts it in place.
 
-    def __init__(self, output_dir: str | os.PathLike[str], name: str) -> None:
+    `inputs` are files the job reads: a result folder that is, or holds, one of them is refused.
+    `job_id` goes into the staging marker, so that the job queue can clean up after a worker that
+    died mid-job.
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike[str],
+        name: str,
+        *,
+        job_id: str = "",
+        inputs: tuple[str, ...] = (),
+    ) -> None:
         self.root = Path(output_dir)
         self.name = name
         self.final = (self.root / name).absolute()
-        self.staging = self.root / f".{name}.{os.getpid()}{STAGING_SUFFIX}"  # made on entry
+        self.job_id = job_id
+        self.inputs = inputs
+        self.staging = self.root / f"{STAGING_PREFIX}unmade{STAGING_SUFFIX}"  # made on entry
+        self._made = False
         self._committed = False
 
     def __enter__(self) -> StagedOutput:
+        if len(os.fsencode(self.name)) > MAX_NAME_BYTES or self.name in ("", ".", ".."):
+            raise InvalidParameter(
+                f"the result folder's name {self.name[:60]!r}… cannot be a folder name "
+                f"(longer than {MAX_NAME_BYTES} bytes, or empty)."
+            )
+        self.check()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            _remove_orphans(self.root, self.name)
+            remove_orphans(self.root)
             self.staging = Path(
-                tempfile.mkdtemp(
-                    prefix=f".{self.name}.{os.getpid()}.", suffix=STAGING_SUFFIX, dir=self.root
-                )
+                tempfile.mkdtemp(prefix=STAGING_PREFIX, suffix=STAGING_SUFFIX, dir=self.root)
             )
+            self._made = True
+            os.chmod(self.staging, 0o777 & ~_UMASK)  # mkdtemp's 0700 would hide the result
+            _write_marker(self.staging, self.job_id)
             return self
         except OSError as error:
+            self._discard()
             raise PermissionDenied(
                 f"the output folder {self.root} cannot be written ({error.strerror or error})."
             ) from None
         except BaseException:  # interrupted while setting up: leave nothing behind
-            shutil.rmtree(self.staging, ignore_errors=True)
+            self._discard()
             raise
 
     def __exit__(
@@ -61,6 +112,10 @@ class StagedOutput:
         traceback: TracebackType | None,
     ) -> None:
         if not self._committed:
+            self._discard()
+
+    def _discard(self) -> None:
+        if self._made:
             shutil.rmtree(self.staging, ignore_errors=True)
 
     def write_bytes(self, name: str, data: bytes) -> None:
@@ -72,24 +127,78 @@ class StagedOutput:
         self._guarded(lambda: (self.staging / name).write_text(text, encoding="utf-8"))
 
     def commit(self) -> Path:
-        """Put the finished folder in place of the previous result, as one step for readers."""
-        aside = None
-        if self.final.exists() or self.final.is_symlink():
-            aside = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.old.", dir=self.root))
-            self._guarded(lambda: os.replace(self.final, aside / "previous"))
-        try:
-            self._guarded(lambda: os.replace(self.staging, self.final))
-        except PermissionDenied:
-            if aside is not None:  # put the previous result back
-                os.replace(aside / "previous", self.final)
-                aside.rmdir()
-            raise
+        """Put the finished folder in place of the previous result, as one step for readers.
+
+        rename(2) puts a folder in place of an absent or empty one and fails on anything else, so
+        a folder that gained files since the check is never replaced."""
+        self._check_inputs()
+        previous = self._check_place()
+        self._guarded(lambda: (self.staging / STAGING_MARKER).unlink())
+        if previous is None:
+            self._guarded(lambda: os.rename(self.staging, self.final))
+        else:
+            aside = Path(
+                tempfile.mkdtemp(prefix=ASIDE_PREFIX, suffix=STAGING_SUFFIX, dir=self.root)
+            )
+            _write_marker(aside, self.job_id, restore=self.name)
+            moved = aside / PREVIOUS
+            self._guarded(lambda: os.rename(self.final, moved))
+            try:
+                if not is_snapcli_result(moved):  # changed between the look and the move
+                    raise PermissionDenied(self._occupied_message(moved))
+                self._guarded(lambda: os.rename(self.staging, self.final))
+            except BaseException:
+                os.rename(moved, self.final)  # put the previous result back
+                _remove_empty_staging(aside)
+                raise
+            remove_result(moved)
+            _remove_empty_staging(aside)
         self._committed = True
-        if aside is not None:
-            shutil.rmtree(aside, ignore_errors=True)
         return self.final
 
-    def _guarded(self, action: Any) -> None:
+    def check(self) -> None:
+        """Refuse, before any work, a place this job may not write its result to."""
+        self._check_inputs()
+        self._check_place()
+
+    def _check_inputs(self) -> None:
+        """Refuse a result folder that is, or holds, a file the job reads."""
+        final = os.path.realpath(self.final)
+        for video in self.inputs:
+            if "://" in video:
+                continue
+            real = os.path.realpath(video)
+            if real == final or real.startswith(final.rstrip(os.sep) + os.sep):
+                raise InvalidParameter(
+                    f"the result folder {self.final} would replace the input {video}: "
+                    "choose another output folder."
+                )
+
+    def _check_place(self) -> Path | None:
+        """What stands at the result's place: nothing or an empty folder (None), or a previous
+        snapcli result (its path). Anything else is refused."""
+        try:
+            os.lstat(self.final)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise PermissionDenied(
+                f"the result folder {self.final} cannot be reached ({error.strerror or error})."
+            ) from None
+        if self.final.is_dir() and not self.final.is_symlink():
+            if not any(os.scandir(self.final)):
+                return None
+            if is_snapcli_result(self.final):
+                return self.final
+        raise PermissionDenied(self._occupied_message(self.final))
+
+    def _occupied_message(self, occupant: Path) -> str:
+        return (
+            f"{self.final} {describe_occupant(occupant)}: snapcli replaces only a folder that "
+            "it made itself; move that away or choose another output folder."
+        )
+
+    def _guarded(self, action: Callable[[], Any]) -> None:
         try:
             action()
         except OSError as error:
@@ -98,15 +207,56 @@ class StagedOutput:
             ) from None
 
 
-def _remove_orphans(root: Path, name: str) -> None:
-    """Remove staging folders of this name whose process no longer runs (killed outright)."""
-    for folder in root.glob(f".{glob_escape(name)}.*{STAGING_SUFFIX}"):
-        pid_text = folder.name[len(name) + 2 :].split(".", 1)[0]
-        if pid_text.isdigit() and not _running(int(pid_text)):
-            shutil.rmtree(folder, ignore_errors=True)
+def remove_orphans(root: Path, job_id: str | None = None) -> int:
+    """Remove staging folders in `root` whose process no longer runs (killed outright), of one
+    job or of any. Only folders that carry snapcli's marker and hold nothing but files snapcli
+    writes are touched. Returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith((STAGING_PREFIX, ASIDE_PREFIX)):
+            continue
+        marker = is_own_staging(Path(entry.path))
+        if marker is None:
+            continue
+        if job_id is not None and marker.get("JobId") != job_id:
+            continue
+        if marker.get("Host") == socket.gethostname() and _running(marker.get("Pid")):
+            continue
+        folder = Path(entry.path)
+        restore = marker.get("Restore")
+        if isinstance(restore, str) and (folder / PREVIOUS).is_dir():
+            # Killed between setting the previous result aside and putting the new one in
+            # place: the previous result goes back where it was.
+            with contextlib.suppress(OSError):
+                os.rename(folder / PREVIOUS, root / restore)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
 
 
-def _running(pid: int) -> bool:
+def _write_marker(folder: Path, job_id: str, restore: str | None = None) -> None:
+    """Mark a staging folder as snapcli's: whose process made it, on which host, for which job
+    (and, for a previous result set aside, where it goes back if the process dies)."""
+    marker: dict[str, Any] = {"Pid": os.getpid(), "Host": socket.gethostname(), "JobId": job_id}
+    if restore is not None:
+        marker["Restore"] = restore
+    (folder / STAGING_MARKER).write_text(json.dumps(marker), encoding="utf-8")
+
+
+def _remove_empty_staging(folder: Path) -> None:
+    """Remove a staging folder that holds nothing but its marker (anything else stays)."""
+    with contextlib.suppress(OSError):
+        (folder / STAGING_MARKER).unlink()
+        folder.rmdir()
+
+
+def _running(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -17,14 +17,30 @@ from conftest import Receiver, TestVideo, frame_number
 from PIL import Image
 
 
+KILLED_MID_JOB = """
+import os, signal, sys
+from snapcli.output import StagedOutput
+staged = StagedOutput(sys.argv[1], "h264", job_id="0" * 32).__enter__()
+staged.write_bytes("snapshot-00001.jpg", b"half")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
 def test_a_staging_folder_left_by_a_killed_process_is_removed_by_the_next_job(
     run_cli, videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
-    orphan = tmp_path / "snapshots" / ".h264.999999999.abc.snapcli-tmp"  # no such process
-    orphan.mkdir(parents=True)
-    (orphan / "snapshot-00001.jpg").write_bytes(b"half")
+    out = tmp_path / "snapshots"
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_JOB, str(out)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    (orphan,) = [p for p in out.iterdir() if p.name.endswith(".snapcli-tmp")]
+    assert (orphan / "snapshot-00001.jpg").read_bytes() == b"half"
+    # A folder of the user's that merely looks like one is not snapcli's: it stays.
+    lookalike = out / ".snapcli-stage-mine.snapcli-tmp"
+    lookalike.mkdir()
+    (lookalike / "notes.txt").write_text("mine")
     assert run_cli("grab", str(videos["h264"].path), "-q").code == 0
     assert not orphan.exists()
+    assert (lookalike / "notes.txt").read_text() == "mine"
 
 
 def leftovers(folder: Path) -> list[str]:
