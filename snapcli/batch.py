@@ -97,7 +97,7 @@ def find_videos(
     claimed: set[Path] = set()
     for given in paths:
         path = Path(given)
-        if not path.exists():
+        if not os.path.lexists(path):
             raise InvalidParameter(f"{given} does not exist.")
         if path.is_dir():
             for video in _walk(path, recursive, wanted, root):
@@ -122,8 +122,18 @@ def _walk(
         if entry.is_dir(follow_symlinks=False):
             if recursive and Path(entry.path).resolve() != skip:
                 yield from _walk(Path(entry.path), recursive, extensions, output_root)
-        elif entry.is_file() and Path(entry.name).suffix.lower() in extensions:
+        elif Path(entry.name).suffix.lower() in extensions and _is_file_or_broken(entry):
             yield Path(entry.path)
+
+
+def _is_file_or_broken(entry: os.DirEntry[str]) -> bool:
+    """A file, or a link that leads to no file (a loop, a missing target): such a "video" is
+    listed, so that it fails alone and is reported, rather than vanishing or stopping the
+    batch."""
+    try:
+        return entry.is_file() or (entry.is_symlink() and not entry.is_dir())
+    except OSError:
+        return True
 
 
 def _selected(relative: Path, include: Sequence[str], exclude: Sequence[str]) -> bool:

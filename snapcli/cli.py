@@ -10,6 +10,7 @@ import json
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import click
 
-from .errors import ExitStatus, SnapcliError
+from .errors import ExitStatus, SnapcliError, SnapcliWarning, printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -584,7 +585,7 @@ def _warn_undelivered(event: Any) -> None:
 
 
 def _warn(message: str) -> None:
-    click.echo(f"snapcli: warning: {message}", err=True)
+    click.echo(f"snapcli: warning: {printable(message)}", err=True)
 
 
 # The API's own commands (submit, jobs, list-snapshots, template) join the group here.
@@ -592,7 +593,22 @@ from . import cli_api  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit status: every failure is one line on stderr."""
+    """Run the CLI and return its exit status: every failure is one line on stderr, and so is
+    every warning the library gives."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", SnapcliWarning)
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+    if issubclass(category, SnapcliWarning):
+        _warn(str(message))
+    else:
+        click.echo(f"snapcli: warning: {printable(str(message))}", err=True)
+
+
+def _main(argv: list[str] | None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
@@ -604,13 +620,13 @@ def main(argv: list[str] | None = None) -> int:
         dashed = [arg for arg in args if arg.startswith("-") and Path(arg).is_file()]
         if isinstance(error, click.NoSuchOption) and dashed:
             hint = f" (to name the file {dashed[0]}, put -- before it)"
-        message = error.format_message().rstrip(".")
+        message = printable(error.format_message().rstrip("."))
         click.echo(f"snapcli: InvalidParameter: {message}{hint}.", err=True)
         return ExitStatus.INVALID_REQUEST
     except SnapcliError as error:
         if debug:
             traceback.print_exc()
-        click.echo(f"snapcli: {error.code}: {error.message}", err=True)
+        click.echo(f"snapcli: {error.code}: {printable(error.message)}", err=True)
         return error.exit_status
     except (KeyboardInterrupt, click.Abort):
         click.echo("snapcli: interrupted.", err=True)
@@ -619,8 +635,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         click.echo(
-            f"snapcli: InternalError: {type(error).__name__}: {error} (run with --debug for "
-            "details)",
+            f"snapcli: InternalError: {type(error).__name__}: {printable(str(error))} (run with "
+            "--debug for details)",
             err=True,
         )
         return ExitStatus.JOB_FAILED

@@ -19,7 +19,7 @@ from .cli import (
     _warn,
     cli,
 )
-from .errors import ExitStatus, InvalidParameter
+from .errors import ExitStatus, InvalidParameter, printable
 
 ACTION = "SubmitSnapshotJob"
 
@@ -123,7 +123,7 @@ def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, 
         _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
     _print_json({"RequestId": identity.request_id, "SnapshotJob": snapshot_job(record)})
     if record["State"] == "Fail":
-        click.echo(f"snapcli: {record['Code']}: {record['Message']}", err=True)
+        click.echo(f"snapcli: {record['Code']}: {printable(record['Message'])}", err=True)
         return ExitStatus.JOB_FAILED
     return ExitStatus.SUCCESS
 
@@ -149,13 +149,13 @@ def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
             line = f"{record['JobId']}  {record['State']}  {record['VideoId']}"
             if record.get("Code"):
                 line += f"  {record['Code']}: {record['Message']}"
-            click.echo(line)
+            click.echo(printable(line))
         note = record.get("Callback")
         if note and not note["Delivered"]:
             _warn(f"{note['Error']}; the job itself is unaffected.")
     failed = [record for record in records if record["State"] != SUCCESS]
     for record in failed:
-        click.echo(f"snapcli: {record['Code']}: {record['Message']}", err=True)
+        click.echo(f"snapcli: {record['Code']}: {printable(record['Message'])}", err=True)
     return ExitStatus.JOB_FAILED if failed else ExitStatus.SUCCESS
 
 

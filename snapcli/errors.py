@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from .event import SnapshotComplete
 
 
+def printable(text: str) -> str:
+    """Text for a terminal: control characters (newlines, escape sequences) shown escaped,
+    never acted on. File names and servers' answers may hold anything."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 class ExitStatus(IntEnum):
     SUCCESS = 0
     JOB_FAILED = 1
@@ -85,6 +93,18 @@ class SnapshotTimeOut(SnapcliError):
 class InternalError(SnapcliError):
     code = "InternalError"
     http_status = 500
+
+
+class StateDamaged(SnapcliError):
+    """snapcli's own state database is damaged where it cannot be set aside."""
+
+    code = "InternalError"
+    http_status = 500
+
+
+class SnapcliWarning(UserWarning):
+    """Something the user should know that does not stop the work: the CLI prints it as
+    ``snapcli: warning: …``."""
 
 
 class Interrupted(SnapcliError):

@@ -247,7 +247,7 @@ class _Job:
             if options.retina:
                 self.layouts.append((RETINA_SCALE, layout.scaled(RETINA_SCALE)))
             for _, each in self.layouts:
-                each.check_fits_jpeg()
+                each.check_buildable()
         # Decode straight to the largest size anything needs; smaller cells are cut from it.
         if self.keep_cells or not self.layouts:
             self.frame_size = self.snapshot_size

@@ -27,6 +27,7 @@ from typing import Any
 from .errors import InternalError, InvalidParameter, SnapcliError, VideoNotFound
 from .event import JobIdentity, SnapshotComplete, failure_event
 from .job import OutputOptions, available_cores, run_job
+from .output import remove_orphans
 from .request import SnapshotRequest, build_request, read_api_request
 from .state import FileLock, connect, home
 
@@ -297,6 +298,7 @@ def recover(start_worker: bool = True) -> int:
                 if row is None or row["state"] != SNAPSHOTING:
                     continue  # it ended between the two looks
                 found += 1
+                _remove_staging(JobSpec(**json.loads(row["spec"])), job_id)
                 if row["attempts"] < MAX_ATTEMPTS:
                     requeued += 1
                     db.execute(
@@ -310,6 +312,16 @@ def recover(start_worker: bool = True) -> int:
     if requeued and start_worker:
         ensure_worker()
     return found
+
+
+def _remove_staging(spec: JobSpec, job_id: str) -> None:
+    """Remove what a job's dead worker was writing: its staging folders (docs/safety.md)."""
+    if "Mts" in spec.extra:
+        from .mts_job import remove_staging
+
+        remove_staging(spec.extra["Mts"], spec.extra["StorageRoot"], job_id)
+    else:
+        remove_orphans(Path(spec.cwd) / spec.output_dir, job_id)
 
 
 def _fail_lost(db: Any, row: Any, job_id: str) -> None:

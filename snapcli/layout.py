@@ -11,6 +11,9 @@ from .geometry import round_half_up
 from .request import SpriteConfig
 
 MAX_JPEG_SIDE = 65_500
+# A sheet is composed whole in memory (3 bytes a pixel) before it is encoded: a budget that
+# keeps one sheet near 3 GB. A 10 × 10 sheet of 4K cells (829 Mpx) fits.
+MAX_SHEET_PIXELS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,18 @@ class SpriteLayout:
             self.margin * factor,
         )
 
-    def check_fits_jpeg(self) -> None:
-        """Refuse, before any work, a sheet larger than a JPEG can hold, saying what to change."""
+    def check_buildable(self) -> None:
+        """Refuse, before any work, a sheet larger than a JPEG can hold or than the memory
+        budget allows, saying what to change."""
         width, height = self.sheet_size
+        if width * height > MAX_SHEET_PIXELS and max(width, height) <= MAX_JPEG_SIDE:
+            raise InvalidParameter(
+                f"a sprite sheet would be {width}×{height} px ({width * height / 1e6:.0f} Mpx, "
+                f"about {width * height * 3 / 1e9:.1f} GB of memory), more than the "
+                f"{MAX_SHEET_PIXELS // 1_000_000} Mpx a sheet may have: lower Columns "
+                f"({self.columns}), Lines ({self.lines}), CellWidth ({self.cell_width}) or "
+                f"CellHeight ({self.cell_height})."
+            )
         for side, size, count, cell in (
             ("wide", width, self.columns, self.cell_width),
             ("tall", height, self.lines, self.cell_height),

@@ -25,6 +25,8 @@ from .mts import (
     tile_pattern,
     vtt_companion,
 )
+from .output import remove_orphans
+from .ownership import is_snapcli_result, remove_result
 from .request import PROTOCOL_KEYS
 from .storage import Storage, Target
 from .vtt import VTT_NAME
@@ -81,6 +83,19 @@ def run_mts_job(
             shutil.rmtree(staging, ignore_errors=True)
     event["VideoId"] = f"{mts.input.bucket}/{mts.input.object}"
     return event
+
+
+def remove_staging(mapping: dict[str, Any], storage_root: str, job_id: str) -> None:
+    """Remove what a job's dead worker left in its output bucket: the engine's staging folder
+    and the job's own, each only when provably snapcli's."""
+    try:
+        storage = Storage.at(storage_root)
+        folder = staging_folder(storage, read_mts_request(mapping), job_id)
+    except SnapcliError:
+        return
+    remove_orphans(folder.parent, job_id)
+    if is_snapcli_result(folder):
+        remove_result(folder)
 
 
 @dataclass(frozen=True)

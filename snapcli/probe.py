@@ -109,6 +109,10 @@ def input_url(video: str | os.PathLike[str]) -> str:
         return text
     path = Path(text)
     if not path.exists():
+        if path.is_symlink():
+            raise VideoNotFound(
+                f"the video {text} is a link that leads to no file (a loop, or a missing target)."
+            )
         raise VideoNotFound(f"the video {text} does not exist.")
     if not path.is_file():
         raise VideoNotFound(f"the video {text} is not a regular file.")

@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .errors import printable
+
 MAX_ROWS = 12  # a long job shows its first and last snapshots
 
 
@@ -18,6 +20,11 @@ def _clock(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
+def _shown(text: str) -> str:
+    """A name from outside (a file's, a URL) as rich shows it: no markup, no control codes."""
+    return escape(printable(text))
+
+
 def print_job_summary(event: dict[str, Any], seconds: float) -> None:
     console = Console()
     shots = event.get("Snapshots", [])
@@ -25,7 +32,7 @@ def print_job_summary(event: dict[str, Any], seconds: float) -> None:
     size = f"{shots[0]['Width']}×{shots[0]['Height']}" if shots else ""
     console.print(
         f"[green]✓[/] {len(shots)} snapshot{'s' if len(shots) != 1 else ''} ({size}) of "
-        f"[bold]{event['VideoId']}[/] in {seconds:.1f} s → [cyan]{folder}[/]",
+        f"[bold]{_shown(event['VideoId'])}[/] in {seconds:.1f} s → [cyan]{_shown(folder)}[/]",
         highlight=False,
         soft_wrap=True,
     )
@@ -47,7 +54,8 @@ def print_job_summary(event: dict[str, Any], seconds: float) -> None:
         )
     console.print(table)
     console.print(
-        f"[dim]event: {folder}/snapshots.json · JobId {event['JobId']}[/]", highlight=False
+        f"[dim]event: {_shown(folder)}/snapshots.json · JobId {event['JobId']}[/]",
+        highlight=False,
     )
 
 
@@ -58,7 +66,7 @@ def print_probe(info: dict[str, Any]) -> None:
     for key, value in info.items():
         if key == "Duration":
             value = f"{_clock(value)} ({value} ms)"
-        table.add_row(key, "–" if value is None else str(value))
+        table.add_row(key, "–" if value is None else _shown(str(value)))
     Console().print(table)
 
 
@@ -102,7 +110,9 @@ class BatchProgress:
 
     def started(self, item: Any) -> None:
         if self._progress is not None:
-            self._running[item] = self._progress.add_task(f"  {item.video}", total=None)
+            self._running[item] = self._progress.add_task(
+                f"  {_shown(str(item.video))}", total=None
+            )
 
     def finished(self, outcome: Any) -> None:
         if self._progress is None:
@@ -129,7 +139,7 @@ def print_batch_summary(summary: Any, to_stderr: bool = False) -> None:
         table.add_column("why")
         for outcome in summary.failed:
             code, message = outcome.error or ("InternalError", "")
-            table.add_row(str(outcome.item.video), code, message)
+            table.add_row(_shown(str(outcome.item.video)), code, _shown(message))
         console.print(table)
 
 
@@ -157,7 +167,7 @@ def print_jobs(records: list[dict[str, Any]]) -> None:
             record["JobId"][:12],
             f"[{colours.get(state, 'default')}]{state}[/]",
             (record["CreationTime"] or "").replace("T", " ").rstrip("Z"),
-            escape(record["VideoId"]),
-            escape(result),
+            _shown(record["VideoId"]),
+            _shown(result),
         )
     Console().print(table)

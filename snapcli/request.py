@@ -195,7 +195,11 @@ def parse_user_data(value: Any) -> UserData:
             raise InvalidParameter('UserData.MessageCallback must be {"CallbackURL": "http://…"}.')
         callback_url = callback["CallbackURL"]
         parsed = urlparse(callback_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        if (
+            parsed.scheme not in ("http", "https")
+            or not parsed.hostname
+            or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in callback_url)
+        ):
             raise InvalidParameter(
                 f"UserData.MessageCallback.CallbackURL must be an http or https URL, "
                 f"got {_shown(callback_url)}."

@@ -10,10 +10,12 @@ import fcntl
 import os
 import sqlite3
 import sys
+import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import PermissionDenied
+from .errors import PermissionDenied, SnapcliError, SnapcliWarning, StateDamaged
 
 DATABASE = "snapcli.db"
 SCHEMA = """
@@ -73,6 +75,57 @@ def _made(folder: Path) -> Path:
 
 
 _prepared: set[Path] = set()  # databases this process has made sure of (WAL, tables)
+_DAMAGED_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _is_damage(error: sqlite3.DatabaseError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code in _DAMAGED_CODES
+    return "malformed" in str(error) or "not a database" in str(error)
+
+
+def _set_aside(path: Path, error: sqlite3.DatabaseError) -> None:
+    """Move a damaged state database (and its journal files) aside, never deleting it, and say
+    so: templates and job records start anew, and the old file stays for whoever wants it."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    aside = path.with_name(f"{path.name}.damaged-{stamp}-{os.getpid()}")
+    try:
+        for suffix in ("-wal", "-shm", ""):
+            journal = Path(f"{path}{suffix}")
+            if journal.exists():
+                os.replace(journal, f"{aside}{suffix}")
+    except OSError as move_error:
+        raise StateDamaged(
+            f"snapcli's state database {path} is damaged ({error}) and could not be moved "
+            f"aside ({move_error.strerror or move_error}); move or remove it."
+        ) from None
+    warnings.warn(
+        f"snapcli's state database {path} was damaged ({error}); it was moved to {aside} "
+        "and a new one started (earlier templates and job records are in the old file).",
+        SnapcliWarning,
+        stacklevel=3,
+    )
+
+
+def _prepare(path: Path) -> None:
+    """Once a process: WAL mode (it stays with the file) and the tables. A damaged file is set
+    aside and a new one made, before any work uses it."""
+    for last_try in (False, True):
+        try:
+            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(SCHEMA)
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as error:
+            if last_try or not _is_damage(error):
+                raise
+            _set_aside(path, error)
+            continue
+        _prepared.add(path)
+        return
 
 
 @contextlib.contextmanager
@@ -80,30 +133,37 @@ def connect(immediate: bool = False) -> Iterator[sqlite3.Connection]:
     """A connection to the state database, in one transaction that commits on leaving (an
     `immediate` one takes the write lock at once, for read-then-write steps)."""
     path = home() / DATABASE
-    if path not in _prepared:
-        _made(path.parent)
     try:
+        if path not in _prepared:
+            _made(path.parent)
+            _prepare(path)
         connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     except sqlite3.Error as error:
-        raise PermissionDenied(
-            f"snapcli's state database {path} cannot be opened ({error})."
-        ) from None
+        raise _unusable(path, error) from None
     try:
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA synchronous=NORMAL")
-        if path not in _prepared:  # once a process: WAL mode stays with the file
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
-            _prepared.add(path)
         connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield connection
         except BaseException:
-            connection.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+    except sqlite3.Error as error:
+        raise _unusable(path, error) from None
     finally:
         connection.close()
+
+
+def _unusable(path: Path, error: sqlite3.Error) -> SnapcliError:
+    if isinstance(error, sqlite3.DatabaseError) and _is_damage(error):
+        return StateDamaged(
+            f"snapcli's state database {path} is damaged ({error}); move it aside and run "
+            "the command again."
+        )
+    return PermissionDenied(f"snapcli's state database {path} cannot be used ({error}).")
 
 
 class FileLock:
