@@ -16,7 +16,6 @@ import pytest
 from conftest import Receiver, TestVideo, frame_number
 from PIL import Image
 
-
 KILLED_MID_JOB = """
 import os, signal, sys
 from snapcli.output import StagedOutput
