@@ -10,7 +10,6 @@ An interrupted batch starts no new ffmpeg, kills the running ones, removes their
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,7 +23,7 @@ from .errors import InvalidParameter, SnapcliError
 from .event import SnapshotComplete
 from .job import OutputOptions, available_cores, input_fingerprint, request_record, run_job
 from .output import glob_escape
-from .ownership import EVENT_FILE
+from .ownership import read_event
 from .request import SnapshotRequest
 
 VIDEO_EXTENSIONS = (
@@ -165,10 +164,7 @@ def finished_result(
     item: BatchItem, request: SnapshotRequest, options: OutputOptions
 ) -> dict[str, Any] | None:
     """The event of a finished result made for this request from this input, if there is one."""
-    try:
-        event = json.loads((item.result / EVENT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    event = read_event(item.result)
     fingerprint = input_fingerprint(str(item.video))
     if (
         isinstance(event, dict)

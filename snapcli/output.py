@@ -13,18 +13,21 @@ finds the job's worker dead.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import InvalidParameter, PermissionDenied
 from .ownership import (
+    OWN_NAME,
     PREVIOUS,
     STAGING_MARKER,
     describe_occupant,
@@ -33,6 +36,7 @@ from .ownership import (
     remove_result,
 )
 
+T = TypeVar("T")
 STAGING_SUFFIX = ".snapcli-tmp"
 STAGING_PREFIX = ".snapcli-stage-"
 ASIDE_PREFIX = ".snapcli-old-"
@@ -130,31 +134,47 @@ class StagedOutput:
         """Put the finished folder in place of the previous result, as one step for readers.
 
         rename(2) puts a folder in place of an absent or empty one and fails on anything else, so
-        a folder that gained files since the check is never replaced."""
+        a folder that gained files since the check is never replaced. A previous result is
+        swapped with the new one in one step where the system can (Linux), else set aside
+        first."""
         self._check_inputs()
         previous = self._check_place()
-        self._guarded(lambda: (self.staging / STAGING_MARKER).unlink())
         if previous is None:
+            self._guarded(lambda: (self.staging / STAGING_MARKER).unlink())
             self._guarded(lambda: os.rename(self.staging, self.final))
+        elif self._guarded(lambda: _exchange(self.staging, self.final)):
+            # The previous result now stands at the staging path: it takes the marker, so that
+            # it is removable as a staging folder should this process die now.
+            old = self.staging
+            self._guarded(lambda: os.rename(self.final / STAGING_MARKER, old / STAGING_MARKER))
+            if is_own_staging(old) is None:  # a file of the user's slipped in: swap back
+                os.rename(old / STAGING_MARKER, self.final / STAGING_MARKER)
+                _exchange(self.staging, self.final)
+                raise PermissionDenied(self._occupied_message(self.final))
+            _remove_staging(old)
         else:
-            aside = Path(
-                tempfile.mkdtemp(prefix=ASIDE_PREFIX, suffix=STAGING_SUFFIX, dir=self.root)
-            )
-            _write_marker(aside, self.job_id, restore=self.name)
-            moved = aside / PREVIOUS
-            self._guarded(lambda: os.rename(self.final, moved))
-            try:
-                if not is_snapcli_result(moved):  # changed between the look and the move
-                    raise PermissionDenied(self._occupied_message(moved))
-                self._guarded(lambda: os.rename(self.staging, self.final))
-            except BaseException:
-                os.rename(moved, self.final)  # put the previous result back
-                _remove_empty_staging(aside)
-                raise
-            remove_result(moved)
-            _remove_empty_staging(aside)
+            self._set_aside_and_replace()
         self._committed = True
         return self.final
+
+    def _set_aside_and_replace(self) -> None:
+        """Where folders cannot be swapped in one step: move the previous result aside, put the
+        new one in place, remove the previous one."""
+        self._guarded(lambda: (self.staging / STAGING_MARKER).unlink())
+        aside = Path(tempfile.mkdtemp(prefix=ASIDE_PREFIX, suffix=STAGING_SUFFIX, dir=self.root))
+        _write_marker(aside, self.job_id, restore=self.name)
+        moved = aside / PREVIOUS
+        self._guarded(lambda: os.rename(self.final, moved))
+        try:
+            if not is_snapcli_result(moved):  # changed between the look and the move
+                raise PermissionDenied(self._occupied_message(moved))
+            self._guarded(lambda: os.rename(self.staging, self.final))
+        except BaseException:
+            os.rename(moved, self.final)  # put the previous result back
+            _remove_staging(aside)
+            raise
+        remove_result(moved)
+        _remove_staging(aside)
 
     def check(self) -> None:
         """Refuse, before any work, a place this job may not write its result to."""
@@ -198,9 +218,9 @@ class StagedOutput:
             "it made itself; move that away or choose another output folder."
         )
 
-    def _guarded(self, action: Callable[[], Any]) -> None:
+    def _guarded(self, action: Callable[[], T]) -> T:
         try:
-            action()
+            return action()
         except OSError as error:
             raise PermissionDenied(
                 f"the output folder {self.root} cannot be written ({error.strerror or error})."
@@ -221,6 +241,8 @@ def remove_orphans(root: Path, job_id: str | None = None) -> int:
             continue
         marker = is_own_staging(Path(entry.path))
         if marker is None:
+            if is_snapcli_result(Path(entry.path)):  # a previous result swapped out, then killed
+                remove_result(Path(entry.path))
             continue
         if job_id is not None and marker.get("JobId") != job_id:
             continue
@@ -247,11 +269,42 @@ def _write_marker(folder: Path, job_id: str, restore: str | None = None) -> None
     (folder / STAGING_MARKER).write_text(json.dumps(marker), encoding="utf-8")
 
 
-def _remove_empty_staging(folder: Path) -> None:
-    """Remove a staging folder that holds nothing but its marker (anything else stays)."""
+def _remove_staging(folder: Path) -> None:
+    """Remove a staging folder of this process: the files snapcli writes, its marker, then the
+    folder, if that empties it (anything else stays)."""
     with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if OWN_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
         (folder / STAGING_MARKER).unlink()
         folder.rmdir()
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux's renameat2 with RENAME_EXCHANGE); False where the
+    system or the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    at_cwd, exchange = -100, 2
+    if renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
 
 
 def _running(pid: object) -> bool:

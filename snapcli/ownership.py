@@ -18,6 +18,7 @@ from typing import Any
 
 EVENT_FILE = "snapshots.json"
 STAGING_MARKER = ".snapcli-staging.json"
+MAX_EVENT_BYTES = 64 << 20
 PREVIOUS = "previous"  # a result set aside, inside a staging folder, while it is replaced
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 # Every name snapcli writes into a result folder.
@@ -28,11 +29,13 @@ OWN_NAME = re.compile(
 
 def read_event(folder: Path) -> dict[str, Any] | None:
     """The SnapshotComplete event a folder holds, if it holds a well-formed one."""
-    try:
-        with open(folder / EVENT_FILE, "rb") as file:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:  # not through a link, and a FIFO in its place does not block
+        descriptor = os.open(folder / EVENT_FILE, flags)
+        with open(descriptor, "rb") as file:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
                 return None
-            event = json.loads(file.read(64 << 20))
+            event = json.loads(file.read(MAX_EVENT_BYTES))
     except (OSError, ValueError):
         return None
     if (
@@ -77,7 +80,7 @@ def is_snapcli_result(folder: Path) -> bool:
     entries = _entries(folder)
     if event is None or entries is None:
         return False
-    listed = listed_files(event)
+    listed = listed_files(event) | {STAGING_MARKER}  # the marker: a swap cut short by a kill
     return all(entry.name in listed and entry.is_file(follow_symlinks=False) for entry in entries)
 
 
@@ -87,7 +90,7 @@ def remove_result(folder: Path) -> bool:
     event = read_event(folder)
     if event is None:
         return False
-    for name in listed_files(event):
+    for name in listed_files(event) | {STAGING_MARKER}:
         path = folder / name
         if path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)

@@ -120,7 +120,40 @@ def input_url(video: str | os.PathLike[str]) -> str:
         raise PermissionDenied(f"the video {text} cannot be read (permission denied).")
     if path.stat().st_size == 0:
         raise ResourceContentBad(f"the video {text} is empty (0 bytes).")
+    kind = _reference_kind(path)
+    if kind is not None:
+        raise ResourceContentBad(
+            f"the video {text} is {kind}, which makes ffmpeg open the files or URLs it names: "
+            "a local file is read as that one file (name the playlist as a file:// or http "
+            "URL to read it on purpose)."
+        )
     return "file:" + str(path.resolve())
+
+
+# Text formats whose demuxers open other files or network addresses named inside them; ffmpeg
+# recognises them by content, whatever the file's name (docs/safety.md).
+_REFERENCE_FORMATS = (
+    (re.compile(rb"\A#EXTM3U"), "an HLS playlist"),
+    (re.compile(rb"\Affconcat version"), "an ffconcat list"),
+    (re.compile(rb"\A<(.*<)?(\w+:)?MPD\b", re.S), "a DASH manifest"),
+    (re.compile(rb"\A<(.*<)?(\w+:)?CompositionPlaylist\b", re.S), "an IMF composition playlist"),
+    (re.compile(rb"\Av=0\s*\n"), "an SDP session description"),
+)
+
+
+def _reference_kind(path: Path) -> str | None:
+    """What kind of reference file (playlist, manifest, session description) a local file is,
+    if it is one."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return None
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    for pattern, kind in _REFERENCE_FORMATS:
+        if pattern.search(head):
+            return kind
+    return None
 
 
 # The look at the start reads this far: past an edit list's hidden lead-in (up to a GOP), so that

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -522,3 +523,82 @@ def test_names_with_control_characters_are_shown_escaped(
     shutil.copy(videos["gop25"].path, tmp_path / "[bold]x[red].mp4")
     shown = run_cli("grab", str(tmp_path / "[bold]x[red].mp4"))
     assert shown.code == 0 and "[bold]x[red].mp4" in shown.stdout.replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    "playlist",
+    [
+        "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:6.0,\nfile://{secret}\n#EXT-X-ENDLIST\n",
+        "ffconcat version 1.0\nfile '{secret}'\n",
+    ],
+    ids=["hls", "ffconcat"],
+)
+def test_a_playlist_in_a_bucket_never_makes_ffmpeg_read_outside(
+    run_cli, storage: Path, tmp_path: Path, playlist: str
+) -> None:
+    secret = tmp_path / "outside" / "secret.mp4"
+    (storage / "media" / "evil.mp4").write_text(playlist.format(secret=secret))
+    before = tree_state(storage)
+    result = mts(run_cli, storage, "evil.mp4", "out/{FileName}.jpg")
+    assert result.code == 1
+    one_line_error(result, "InvalidParameter.ResourceContentBad")
+    assert "read as that one file" in result.stderr
+    assert tree_state(storage) == before
+    local = run_cli("grab", str(storage / "media" / "evil.mp4"), "-o", "out")
+    assert local.code == 1 and "read as that one file" in local.stderr
+
+
+def complete_result(folder: Path) -> bool:
+    """A snapcli result with every file its event lists, each a whole picture."""
+    from snapcli.ownership import is_snapcli_result, listed_files, read_event
+
+    event = read_event(folder)
+    if event is None or not is_snapcli_result(folder):
+        return False
+    for name in listed_files(event) - {"snapshots.json"}:
+        if not (folder / name).is_file():
+            return False
+        if name.endswith(".jpg"):
+            Image.open(folder / name).load()
+    return True
+
+
+def test_grab_killed_at_random_moments_leaves_the_old_result_or_the_new_one(
+    slow_video: Path, tmp_path: Path
+) -> None:
+    import random
+
+    rng = random.Random(17)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "snapcli", "grab", str(slow_video), "-o", str(out), "-q",
+               "--at", "19960,12000,3000"]  # fmt: skip
+    assert subprocess.run(command, check=False).returncode == 0
+    first = (out / "slow" / "snapshots.json").read_bytes()
+    for _ in range(5):
+        job = subprocess.Popen(command)
+        time.sleep(rng.uniform(0.05, 2.5))
+        job.kill()
+        job.wait()
+        assert complete_result(out / "slow")  # never half-written, never missing
+    assert subprocess.run(command, check=False).returncode == 0
+    assert complete_result(out / "slow")
+    assert (out / "slow" / "snapshots.json").read_bytes() != first  # replaced whole
+    assert leftovers(out) == []  # what the killed runs left, the next run removed
+
+
+@pytest.mark.parametrize("strategy", ["swapped in one step", "set aside (no renameat2)"])
+def test_a_previous_result_is_replaced_whole(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    strategy: str,
+) -> None:  # fmt: skip
+    from snapcli import output
+
+    if strategy.startswith("set aside"):
+        monkeypatch.setattr(output, "_exchange", lambda first, second: False)
+    video = str(videos["gop25"].path)
+    assert run_cli("grab", video, "--count", "3", "--sprite", "--vtt", "-q").code == 0
+    assert run_cli("grab", video, "--at", "500", "-q").code == 0
+    folder = tmp_path / "snapshots" / "gop25"
+    assert sorted(p.name for p in folder.iterdir()) == ["snapshot-00001.jpg", "snapshots.json"]
+    assert complete_result(folder)
+    assert leftovers(tmp_path) == []
