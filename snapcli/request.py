@@ -194,17 +194,25 @@ def parse_user_data(value: Any) -> UserData:
         if not isinstance(callback, dict) or not isinstance(callback.get("CallbackURL"), str):
             raise InvalidParameter('UserData.MessageCallback must be {"CallbackURL": "http://…"}.')
         callback_url = callback["CallbackURL"]
-        parsed = urlparse(callback_url)
-        if (
-            parsed.scheme not in ("http", "https")
-            or not parsed.hostname
-            or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in callback_url)
-        ):
+        if not _is_http_url(callback_url):
             raise InvalidParameter(
                 f"UserData.MessageCallback.CallbackURL must be an http or https URL, "
                 f"got {_shown(callback_url)}."
             )
     return UserData(value=value, callback_url=callback_url, extend=extend_text)
+
+
+def _is_http_url(url: str) -> bool:
+    """An http(s) URL with a host, a valid port, and nothing an HTTP request line cannot carry
+    (spaces, control characters)."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        return False
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
 def build_request(

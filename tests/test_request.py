@@ -57,6 +57,11 @@ def test_unknown_keys_are_reported_not_fatal() -> None:
         ({"at": list(range(31))}, "at most 30"),
         ({"user_data": "[1]"}, "JSON object"),
         ({"user_data": {"MessageCallback": {"CallbackURL": "javascript:x"}}}, "http or https"),
+        ({"user_data": {"MessageCallback": {"CallbackURL": "ftp://h/x"}}}, "http or https"),
+        ({"user_data": {"MessageCallback": {"CallbackURL": "http://[::1"}}}, "http or https"),
+        ({"user_data": {"MessageCallback": {"CallbackURL": "http://h:99999/"}}}, "http or https"),
+        ({"user_data": {"MessageCallback": {"CallbackURL": "http://h/a b"}}}, "http or https"),
+        ({"user_data": {"MessageCallback": {"CallbackURL": "http://h/\r\nX: 1"}}}, "http or https"),
         ({"user_data": {"MessageCallback": "http://x"}}, "MessageCallback"),
     ],
 )
