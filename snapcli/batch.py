@@ -22,7 +22,7 @@ from . import runner
 from .errors import InvalidParameter, SnapcliError
 from .event import SnapshotComplete
 from .job import OutputOptions, available_cores, input_fingerprint, request_record, run_job
-from .output import glob_escape
+from .output import glob_escape, result_name
 from .ownership import read_event
 from .request import SnapshotRequest
 
@@ -152,7 +152,7 @@ def _placed(
         for other in video.parent.glob(f"{glob_escape(video.stem)}.*")
         if other != video and other.suffix.lower() in extensions and other.stem == video.stem
     ]
-    name = video.name if siblings else video.stem
+    name = video.name if siblings else result_name(video.name)
     place, counter = output_dir / name, 2
     while place in claimed:  # the same name from different folders given as files
         place, counter = output_dir / f"{name}-{counter}", counter + 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -595,10 +596,32 @@ from . import cli_api  # noqa: E402, F401
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status: every failure is one line on stderr, and so is
     every warning the library gives."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _terminations_interrupt():
         warnings.simplefilter("always", SnapcliWarning)
         warnings.showwarning = _show_warning
         return _main(argv)
+
+
+@contextlib.contextmanager
+def _terminations_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal, a service manager stopping us) end a command as
+    Ctrl-C does, so that its cleanup runs: ffmpeg children killed, staging folders removed."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                number = getattr(signal, name)
+                previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:

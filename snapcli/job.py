@@ -29,7 +29,7 @@ from .event import (
 from .extract import encodes_jpeg, extract, first_frame_not_black
 from .geometry import FrameGeometry, output_size, round_half_up
 from .layout import SpriteLayout
-from .output import StagedOutput, snapshot_name
+from .output import StagedOutput, result_name, snapshot_name
 from .ownership import EVENT_FILE
 from .plan import plan_extraction
 from .probe import VideoInfo, file_size, probe, read_windows
@@ -109,7 +109,7 @@ def output_name(video: str) -> str:
     if "://" in video:
         video = unquote(urlparse(video).path.rstrip("/").rsplit("/", 1)[-1]) or "video"
         video = video.replace("\0", "")[:MAX_URL_NAME_CHARS]
-    return Path(video).stem or Path(video).name or "video"
+    return result_name(Path(video).name)
 
 
 def run_job(

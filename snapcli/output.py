@@ -58,6 +58,15 @@ def snapshot_name(index: int) -> str:
     return f"snapshot-{index:05d}.jpg"
 
 
+def result_name(file_name: str) -> str:
+    """A result folder's name for a video file: its stem, or its whole name where the stem
+    cannot name a folder of its own ('..mp4' has the stem '.')."""
+    stem = Path(file_name).stem
+    if stem not in ("", ".", ".."):
+        return stem
+    return file_name if file_name not in ("", ".", "..") else "video"
+
+
 class StagedOutput:
     """A job's output folder under construction; commit() puts it in place.
 

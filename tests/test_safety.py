@@ -602,3 +602,31 @@ def test_a_previous_result_is_replaced_whole(
     assert sorted(p.name for p in folder.iterdir()) == ["snapshot-00001.jpg", "snapshots.json"]
     assert complete_result(folder)
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_a_terminated_grab_cleans_up_as_ctrl_c_does(
+    slow_video: Path, tmp_path: Path, signal_name: str
+) -> None:
+    out = tmp_path / "out"
+    job = subprocess.Popen([sys.executable, "-m", "snapcli", "grab", str(slow_video), "-o",
+                            str(out), "--at", "19960,12000"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (out.exists() and leftovers(out)):
+        time.sleep(0.01)
+    assert leftovers(out), "the job never started writing"
+    job.send_signal(getattr(signal, signal_name))
+    _, stderr = job.communicate(timeout=30)
+    assert job.returncode == 130 and stderr.strip() == "snapcli: interrupted."
+    assert list(out.iterdir()) == []  # no staging folder, no half result
+
+
+def test_a_video_whose_stem_is_dots_gets_a_folder_of_its_own(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    for name in ("..mp4", "...mp4"):
+        shutil.copy(videos["gop25"].path, tmp_path / name)
+        assert run_cli("grab", name, "-o", "out", "-q").code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["...mp4", "..mp4", "notes.txt"]
