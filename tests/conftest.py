@@ -295,6 +295,19 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
 
 
 @pytest.fixture(scope="session")
+def slow_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """20 s of 720p with a single keyframe: a frame near the end takes a while to decode."""
+    path = tmp_path_factory.mktemp("slow") / "slow.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=20",
+         "-c:v", "libx264", "-preset", "ultrafast", "-g", "1000", "-pix_fmt", "yuv420p",
+         str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="session")
 def bad_files(
     tmp_path_factory: pytest.TempPathFactory, videos: dict[str, TestVideo]
 ) -> dict[str, Path]:

@@ -9,75 +9,74 @@ import time
 from collections.abc import Callable
 
 
-class Listener:
-    """A TCP port that notes every connection and the first bytes sent on it (an FTP or HTTP
-    server a redirect might point at)."""
+class LoopbackServer:
+    """A TCP server on 127.0.0.1 that hands each connection to `handle`, in a thread of its own,
+    until closed."""
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        self.received: list[bytes] = []
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+        threading.Thread(target=self._accept, daemon=True).start()
 
-    def _serve(self) -> None:
+    def _accept(self) -> None:
         while True:
             try:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            self.connections += 1
-            conn.settimeout(1.0)
-            try:
-                conn.sendall(b"220 ready\r\n")  # an FTP greeting: a client would say USER next
-                self.received.append(conn.recv(4096))
-            except OSError:
-                pass
-            finally:
-                conn.close()
+            threading.Thread(target=self._handled, args=(conn,), daemon=True).start()
 
-    def close(self) -> None:
-        self.sock.close()
-
-
-class HostileServer:
-    """An HTTP-ish server whose `answer(conn)` misbehaves; it records each request's first line
-    and whether a body arrived."""
-
-    def __init__(self, answer: Callable[[socket.socket], None]) -> None:
-        self.answer = answer
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.request_lines: list[bytes] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        conn.settimeout(5.0)
+    def _handled(self, conn: socket.socket) -> None:
         try:
-            head = b""
-            while b"\r\n\r\n" not in head and len(head) < 65536:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                head += chunk
-            self.request_lines.append(head.split(b"\r\n", 1)[0])
-            self.answer(conn)
+            self.handle(conn)
         except OSError:
             pass
         finally:
             conn.close()
 
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
         self.sock.close()
+
+
+class Listener(LoopbackServer):
+    """A port that notes every connection and the first bytes sent on it (an FTP or HTTP server
+    a redirect might point at)."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.connections = 0
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        self.connections += 1
+        conn.settimeout(1.0)
+        conn.sendall(b"220 ready\r\n")  # an FTP greeting: a client would say USER next
+        self.received.append(conn.recv(4096))
+
+
+class HostileServer(LoopbackServer):
+    """An HTTP-ish server whose `answer(conn)` misbehaves; it records each request's first
+    line."""
+
+    def __init__(self, answer: Callable[[socket.socket], None]) -> None:
+        self.answer = answer
+        self.request_lines: list[bytes] = []
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5.0)
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        self.request_lines.append(head.split(b"\r\n", 1)[0])
+        self.answer(conn)
 
 
 def redirect_to(location: str) -> Callable[[socket.socket], None]:

@@ -394,19 +394,6 @@ def test_a_malformed_answer_is_a_warning_and_nothing_of_it_reaches_the_terminal(
 # ---- 4. Nothing is left behind ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def slow_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """20 s of 720p with a single keyframe: a frame near the end takes a while to decode."""
-    path = tmp_path_factory.mktemp("slow") / "slow.mp4"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=20",
-         "-c:v", "libx264", "-preset", "ultrafast", "-g", "1000", "-pix_fmt", "yuv420p",
-         str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
-
-
 def test_a_job_whose_worker_is_killed_twice_fails_and_leaves_no_staging(
     run_cli, slow_video: Path, tmp_path: Path
 ) -> None:

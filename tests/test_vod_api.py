@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -161,19 +160,6 @@ def test_twenty_submits_in_a_row_all_finish_with_bounded_concurrency(
     assert 1 <= most_at_once <= 2
     for n, record in enumerate(records):
         assert record["Event"]["Snapshots"][0]["Time"] == 100 * n
-
-
-@pytest.fixture(scope="session")
-def slow_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """20 s of 720p with a single keyframe: a frame near the end takes a while to decode."""
-    path = tmp_path_factory.mktemp("slow") / "slow.mp4"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=20",
-         "-c:v", "libx264", "-preset", "ultrafast", "-g", "1000", "-pix_fmt", "yuv420p",
-         str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
 
 
 def test_a_job_whose_worker_is_killed_is_run_again_not_left_snapshoting(
