@@ -357,10 +357,10 @@ def _clock(ms: int) -> str:
 def decode_floor_seconds(case: Case, seconds_per_frame: float, cores: int) -> tuple[float, int]:
     """The floor of SPEC/DESIGN in seconds, and snapcli's planned ffmpeg runs (processes)."""
     sys.path.insert(0, str(HERE.parent))
-    from snapcli.plan import plan_extraction
-    from snapcli.probe import probe
-    from snapcli.request import build_request
-    from snapcli.schedule import schedule
+    from snapcli.core.plan import plan_extraction
+    from snapcli.core.request import build_request
+    from snapcli.core.schedule import schedule
+    from snapcli.media.probe import probe
 
     info = probe(case.video.path)
     shots = schedule(build_request(count=case.count, interval=case.interval), info.duration_ms)

@@ -19,10 +19,10 @@ _PUBLIC = {
     "grab": "snapcli.api",
     "probe": "snapcli.api",
     "SnapcliError": "snapcli.errors",
-    "SnapshotComplete": "snapcli.event",
-    "SnapshotRequest": "snapcli.request",
-    "build_request": "snapcli.request",
-    "VideoInfo": "snapcli.probe",
+    "SnapshotComplete": "snapcli.core.event",
+    "SnapshotRequest": "snapcli.core.request",
+    "build_request": "snapcli.core.request",
+    "VideoInfo": "snapcli.media.probe",
 }
 __all__ = [
     "SnapcliError",
@@ -35,11 +35,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .api import grab, probe
-    from .errors import SnapcliError
-    from .event import SnapshotComplete
-    from .probe import VideoInfo
-    from .request import SnapshotRequest, build_request
+    from snapcli.api import grab, probe
+    from snapcli.core.event import SnapshotComplete
+    from snapcli.core.request import SnapshotRequest, build_request
+    from snapcli.errors import SnapcliError
+    from snapcli.media.probe import VideoInfo
 
 
 def run() -> None:
@@ -50,7 +50,7 @@ def run() -> None:
     import sys
 
     try:
-        from .cli import main
+        from snapcli.cli.main import main
 
         status = main()
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,3 +1,3 @@
-from . import run
+from snapcli import run
 
 run()

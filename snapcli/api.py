@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .errors import InvalidParameter
-from .event import SnapshotComplete
-from .job import DEFAULT_QUALITY, OutputOptions, Progress, run_job
-from .probe import VideoInfo
-from .probe import probe as _probe
-from .request import REQUEST_KEYWORDS, build_request
+from snapcli.core.event import SnapshotComplete
+from snapcli.core.request import REQUEST_KEYWORDS, build_request
+from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress, run_job
+from snapcli.errors import InvalidParameter
+from snapcli.media.probe import VideoInfo
+from snapcli.media.probe import probe as _probe
 
 
 def grab(

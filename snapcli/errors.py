@@ -10,7 +10,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .event import SnapshotComplete
+    from snapcli.core.event import SnapshotComplete
 
 
 def printable(text: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from snapcli import cli as snapcli_cli
+from snapcli.cli import main as snapcli_cli
 
 BITS = 12
 WIDTH, HEIGHT, BAND_HEIGHT = 256, 144, 32

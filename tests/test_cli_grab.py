@@ -18,7 +18,7 @@ from PIL import Image
 
 KILLED_MID_JOB = """
 import os, signal, sys
-from snapcli.output import StagedOutput
+from snapcli.engine.output import StagedOutput
 staged = StagedOutput(sys.argv[1], "h264", job_id="0" * 32).__enter__()
 staged.write_bytes("snapshot-00001.jpg", b"half")
 os.kill(os.getpid(), signal.SIGKILL)
@@ -416,7 +416,7 @@ def test_library_refuses_unknown_request_keywords(videos: dict[str, TestVideo]) 
 def test_quality_sets_the_jpeg_quantisation(
     run_cli, videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
-    from snapcli.extract import jpeg_qscale
+    from snapcli.media.extract import jpeg_qscale
 
     assert [jpeg_qscale(q) for q in (100, 95, 90, 75, 50, 10, 1)] == [1, 1, 2, 7, 14, 31, 31]
     sizes = {}

@@ -214,8 +214,8 @@ def test_open_gop_leading_frames_before_a_keyframe(
 def test_reading_the_timeline_in_windows_agrees_with_reading_it_all(
     name: str, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from snapcli import probe as probing
-    from snapcli.probe import probe
+    from snapcli.media import probe as probing
+    from snapcli.media.probe import probe
 
     monkeypatch.setattr(probing, "NEAR_SEEK_MIN_BYTES", 0)  # MPEG-TS files this small too
 
@@ -245,7 +245,7 @@ def test_windows_that_cannot_settle_a_time_fall_back_to_the_whole_timeline(
 ) -> None:
     """A stated duration that the end the windows read contradicts (a truncated file, say): the
     whole timeline is read instead."""
-    from snapcli import probe
+    from snapcli.media import probe
 
     monkeypatch.setattr(probe, "NEAR_SEEK_MIN_BYTES", 0)
     stated = probe._stated_duration_ms
@@ -276,7 +276,7 @@ def test_a_raw_stream_is_numbered_by_its_frame_rate_and_decoded_from_its_start(
     """A raw H.264 stream has no timestamps: its frames are numbered by the frame rate, as
     ffmpeg numbers them, and since a seek by time cannot find them, every run decodes from the
     start (in intra mode too, every frame: ffmpeg numbers only the frames it decodes)."""
-    from snapcli.probe import probe
+    from snapcli.media.probe import probe
 
     video = videos["h264_raw"]
     info = probe(video.path)
@@ -294,10 +294,10 @@ def test_a_seek_that_lands_after_its_targets_is_retried_earlier(
 ) -> None:
     """Hand a run a seek past its target (as an inexact demuxer may land): the frame still comes
     out exact, from MPEG-TS and MP4 alike."""
-    from snapcli.extract import _RunExtractor
-    from snapcli.geometry import FrameGeometry
-    from snapcli.plan import Run
-    from snapcli.probe import probe
+    from snapcli.core.geometry import FrameGeometry
+    from snapcli.core.plan import Run
+    from snapcli.media.extract import _RunExtractor
+    from snapcli.media.probe import probe
 
     info = probe(videos[name].path)
     timeline = info.timeline
@@ -329,8 +329,8 @@ def test_targets_alone_on_their_keyframes_are_decoded_as_keyframes_only_and_exac
     decodes them."""
     from math import ceil
 
-    from snapcli.plan import plan_extraction
-    from snapcli.probe import probe
+    from snapcli.core.plan import plan_extraction
+    from snapcli.media.probe import probe
 
     if name not in videos:
         pytest.skip(f"this ffmpeg cannot encode the {name} test video")
@@ -351,10 +351,10 @@ def test_a_keyframes_only_run_that_misses_its_target_decodes_every_frame(
 ) -> None:
     """Where the decoder does not take a target for a keyframe (here a frame that is none), the
     run is decoded again, every frame, and the target still comes out exact."""
-    from snapcli.extract import _RunExtractor
-    from snapcli.geometry import FrameGeometry
-    from snapcli.plan import Run
-    from snapcli.probe import probe
+    from snapcli.core.geometry import FrameGeometry
+    from snapcli.core.plan import Run
+    from snapcli.media.extract import _RunExtractor
+    from snapcli.media.probe import probe
 
     info = probe(videos["h264"].path)
     target = info.timeline.frame_at(2040)  # frame 51, mid-GOP
@@ -383,8 +383,8 @@ def test_a_seek_starts_decoding_at_its_keyframe_not_a_gop_before(
     import re
     import subprocess
 
-    from snapcli.extract import input_options
-    from snapcli.probe import probe
+    from snapcli.media.extract import input_options
+    from snapcli.media.probe import probe
 
     info = probe(videos[name].path if name in videos else mp4_variants[name])
     timeline = info.timeline
@@ -415,10 +415,10 @@ def test_one_ffmpeg_with_an_input_per_run_delivers_every_frame_exactly(
     reads from the start), merged in time order. Every target comes out once, the right frame."""
     import io
 
-    from snapcli.extract import encodes_jpeg, extract
-    from snapcli.geometry import FrameGeometry
-    from snapcli.plan import Plan, Run
-    from snapcli.probe import probe
+    from snapcli.core.geometry import FrameGeometry
+    from snapcli.core.plan import Plan, Run
+    from snapcli.media.extract import encodes_jpeg, extract
+    from snapcli.media.probe import probe
 
     info = probe(videos[name].path)
     if jpeg and not encodes_jpeg(info, info.display_size):
@@ -463,7 +463,7 @@ def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
 ) -> None:
     """On a large file whose index is no help, Interval 0 finds D from the file's ends, then
     reads the timeline only around the times it spreads: the same frames as reading it all."""
-    from snapcli import job
+    from snapcli.engine import job
 
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)  # every file is large
     video = videos[name]
@@ -490,7 +490,7 @@ def test_a_large_mpeg_ts_file_is_read_in_windows_placed_from_its_first_timestamp
     on the keyframe before it: windows are placed from the first timestamp and begin a keyframe
     gap early. One read of the windows (after a look at the start), never the whole file, and
     the frames a player shows (the nearest keyframes in intra mode)."""
-    from snapcli import probe
+    from snapcli.media import probe
 
     monkeypatch.setattr(probe, "NEAR_SEEK_MIN_BYTES", 0)  # every file is large
     video = videos["ts_long"]
@@ -522,7 +522,7 @@ def test_times_named_up_front_in_matroska_are_read_in_windows_alone(
 def probe_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]:
     """The times around which each read of the timeline was made: [] for the look at the
     file's ends alone, None for a read of every packet."""
-    from snapcli import probe
+    from snapcli.media import probe
 
     reads: list[list[int] | None] = []
     read_timeline = probe._probe
@@ -539,7 +539,7 @@ def probe_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[int] | None]:
 def index_unread(monkeypatch: pytest.MonkeyPatch) -> None:
     """MP4 files read as if their index could not be used (a garbled one, say), so that the
     probe's windows are what gets tested."""
-    from snapcli import mp4index
+    from snapcli.media import mp4index
 
     monkeypatch.setattr(mp4index, "read_index", lambda path: None)
 
@@ -554,7 +554,8 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
     """Intra mode with a few times spread over a large file finds D from the file's ends, then
     reads the timeline only in windows that reach the next keyframe (not every packet of a
     two-hour film): the same nearest keyframes as reading it all."""
-    from snapcli import job, probe
+    from snapcli.engine import job
+    from snapcli.media import probe
 
     monkeypatch.setattr(job, "INTRA_LARGE_FILE_BYTES", 0)  # every file is large
     monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # and long enough for windows to pay
@@ -578,7 +579,7 @@ def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
 ) -> None:
     """More than 16 times spread over a long file (here: any share counted as little, to stand
     for a film) are read in windows too, not every packet, and give the same frames."""
-    from snapcli import job
+    from snapcli.engine import job
 
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
     monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # every file long enough for windows to pay
@@ -600,7 +601,7 @@ def test_many_times_named_up_front_are_read_in_windows_where_these_cover_little(
 ) -> None:
     """More than 16 times named up front are read in windows too when these cover little of the
     video (here: any share counted as little)."""
-    from snapcli import job
+    from snapcli.engine import job
 
     monkeypatch.setattr(job, "LARGE_FILE_BYTES", 0)
     monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # every file long enough for windows to pay
@@ -612,7 +613,8 @@ def test_many_times_named_up_front_are_read_in_windows_where_these_cover_little(
 
 
 def test_windows_close_together_are_read_as_one_and_their_cover_is_counted_once() -> None:
-    from snapcli import job, probe
+    from snapcli.engine import job
+    from snapcli.media import probe
 
     assert probe.read_windows([0, 1000, 2000]) == [(0, 3000)]  # one seek, not three
     assert probe.read_windows([0, 60_000]) == [(0, 1000), (60_000, 61_000)]
@@ -640,7 +642,7 @@ def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets
     """An MP4 or MOV file is read at its start and end only, and the rest of its timeline
     taken from its own index (fragments too): the very timeline a read of every packet gives.
     Where the index is declined, every packet is read after all."""
-    from snapcli import probe
+    from snapcli.media import probe
 
     path = videos[name].path if name in videos else mp4_variants[name]
     info = probe.probe(path)
@@ -685,7 +687,7 @@ def test_a_garbled_mp4_index_is_declined_never_raised(
     import random
     import struct
 
-    from snapcli import mp4index
+    from snapcli.media import mp4index
 
     plain = mp4index.read_index(videos["h264"].path)
     fragmented = mp4index.read_index(mp4_variants["fragmented"])
@@ -754,7 +756,7 @@ def test_an_mp4_over_http_is_not_read_twice(
     import http.server
     import threading
 
-    from snapcli.probe import probe
+    from snapcli.media.probe import probe
 
     class Ranged(http.server.SimpleHTTPRequestHandler):
         """Serves byte ranges, as ffmpeg's seeks over HTTP ask."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from snapcli.cli import cli
+from snapcli.cli.main import cli
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -37,8 +37,8 @@ def test_help_and_a_one_frame_job_load_no_pillow_nor_rich() -> None:
     import sys
 
     check = (
-        "import sys, snapcli.cli, snapcli.job, snapcli.jobs, snapcli.extract\n"
-        "from snapcli.cli import main\n"
+        "import sys, snapcli.cli.main, snapcli.engine.job, snapcli.service.jobs, snapcli.media.extract\n"
+        "from snapcli.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'rich')))"
     )

@@ -12,7 +12,7 @@ import pytest
 from conftest import BAND_HEIGHT, band_source, frame_number, sdk_query_string, x264
 from PIL import Image
 
-from snapcli.mts import object_name, read_mts_request
+from snapcli.core.mts import object_name, read_mts_request
 
 HD_BAND = (0.0, BAND_HEIGHT / 720)
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from snapcli.core.request import build_request, merged, read_api_request
 from snapcli.errors import InvalidParameter
-from snapcli.request import build_request, merged, read_api_request
 
 
 @pytest.mark.parametrize(

@@ -256,9 +256,9 @@ def test_mts_paths_never_leave_the_bucket_property(tmp_path: Path) -> None:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
+    from snapcli.core.mts import object_name, read_mts_request
     from snapcli.errors import InvalidParameter, ResourceNotFound
-    from snapcli.mts import object_name, read_mts_request
-    from snapcli.storage import Storage
+    from snapcli.service.storage import Storage
 
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -311,7 +311,7 @@ def test_mts_paths_never_leave_the_bucket_property(tmp_path: Path) -> None:
 
 @pytest.fixture
 def quick_callbacks(monkeypatch: pytest.MonkeyPatch) -> None:
-    from snapcli import callback
+    from snapcli.service import callback
 
     monkeypatch.setattr(callback, "ATTEMPT_SECONDS", 1.0)
     monkeypatch.setattr(callback, "CALLBACK_SECONDS", 2.5)
@@ -397,7 +397,7 @@ def test_a_malformed_answer_is_a_warning_and_nothing_of_it_reaches_the_terminal(
 def test_a_job_whose_worker_is_killed_twice_fails_and_leaves_no_staging(
     run_cli, slow_video: Path, tmp_path: Path
 ) -> None:
-    from snapcli.jobs import find_jobs
+    from snapcli.service.jobs import find_jobs
 
     answer = run_cli("submit", f"VideoId={slow_video}", "SpecifiedOffsetTimes=[19960,19000,18000]")
     job_id = json.loads(answer.stdout)["SnapshotJob"]["JobId"]
@@ -461,7 +461,7 @@ def test_a_damaged_state_database_is_set_aside_not_fatal(
         journal.unlink()
     whole = database.read_bytes()
     database.write_bytes(whole[:cut])
-    from snapcli import state
+    from snapcli.service import state
 
     state._prepared.clear()  # as a new process would find it
     result = run_cli("grab", video, "-o", "second", "-q")
@@ -537,7 +537,7 @@ def test_a_playlist_in_a_bucket_never_makes_ffmpeg_read_outside(
 
 def complete_result(folder: Path) -> bool:
     """A snapcli result with every file its event lists, each a whole picture."""
-    from snapcli.ownership import is_snapcli_result, listed_files, read_event
+    from snapcli.engine.ownership import is_snapcli_result, listed_files, read_event
 
     event = read_event(folder)
     if event is None or not is_snapcli_result(folder):
@@ -578,7 +578,7 @@ def test_a_previous_result_is_replaced_whole(
     run_cli, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     strategy: str,
 ) -> None:  # fmt: skip
-    from snapcli import output
+    from snapcli.engine import output
 
     if strategy.startswith("set aside"):
         monkeypatch.setattr(output, "_exchange", lambda first, second: False)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from snapcli.core.request import build_request
+from snapcli.core.schedule import schedule
 from snapcli.errors import InvalidParameter
-from snapcli.request import build_request
-from snapcli.schedule import schedule
 
 
 def times(duration: int | Fraction = 10_000, **request: object) -> list[int]:
@@ -89,7 +89,7 @@ def test_schedule_properties(
 
 
 def test_early_times_are_known_only_when_the_duration_does_not_matter() -> None:
-    from snapcli.schedule import early_times
+    from snapcli.core.schedule import early_times
 
     assert early_times(build_request(at=[5, 1])) == [5, 1]
     assert early_times(build_request(offset=200)) == [200]

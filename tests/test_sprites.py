@@ -12,9 +12,9 @@ from conftest import TestVideo, frame_number
 from PIL import Image, ImageChops, ImageStat
 
 import snapcli
-from snapcli.layout import SpriteLayout
-from snapcli.sprite import SheetWriter
-from snapcli.vtt import timestamp
+from snapcli.core.layout import SpriteLayout
+from snapcli.core.vtt import timestamp
+from snapcli.media.sprite import SheetWriter
 
 
 def mean_difference(a: Image.Image, b: Image.Image) -> float:

@@ -8,9 +8,9 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from snapcli.geometry import display_size, output_size, rotation_from_display_matrix
-from snapcli.plan import plan_extraction
-from snapcli.timeline import FrameTimeline
+from snapcli.core.geometry import display_size, output_size, rotation_from_display_matrix
+from snapcli.core.plan import plan_extraction
+from snapcli.core.timeline import FrameTimeline
 
 
 def cfr(frames: int, gop: int, start: int = 0, step: int = 512) -> FrameTimeline:

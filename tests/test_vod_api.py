@@ -15,8 +15,8 @@ import pytest
 from conftest import Receiver, TestVideo, frame_number, sdk_query_string
 from PIL import Image
 
-from snapcli.request import build_request, read_api_request
-from snapcli.wire import read_wire_request
+from snapcli.core.request import build_request, read_api_request
+from snapcli.core.wire import read_wire_request
 
 
 def submitted(run_cli, *request: str) -> str:
@@ -139,7 +139,7 @@ def test_bad_submissions_get_the_api_error_response(run_cli, videos: dict[str, T
 def test_twenty_submits_in_a_row_all_finish_with_bounded_concurrency(
     run_cli, videos: dict[str, TestVideo], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from snapcli.jobs import list_jobs
+    from snapcli.service.jobs import list_jobs
 
     monkeypatch.setenv("SNAPCLI_JOB_SLOTS", "2")
     job_ids = [
@@ -165,7 +165,7 @@ def test_twenty_submits_in_a_row_all_finish_with_bounded_concurrency(
 def test_a_job_whose_worker_is_killed_is_run_again_not_left_snapshoting(
     run_cli, slow_video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from snapcli.jobs import find_jobs
+    from snapcli.service.jobs import find_jobs
 
     monkeypatch.setenv("SNAPCLI_STALL_TIMEOUT", "60")
     job_id = submitted(run_cli, f"VideoId={slow_video}", "SpecifiedOffsetTimes=[19960,19000]")
@@ -241,7 +241,7 @@ def test_the_official_sdks_requests_give_what_grab_gives(
 ) -> None:
     from alibabacloud_vod20170321 import models
 
-    from snapcli.event import SnapshotComplete
+    from snapcli.core.event import SnapshotComplete
 
     video = videos["gop25"]
     request = models.SubmitSnapshotJobRequest(

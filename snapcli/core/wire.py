@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .errors import InvalidParameter
-from .request import parse_request_json
+from snapcli.core.request import parse_request_json
+from snapcli.errors import InvalidParameter
 
 _COLLECTED = "SpecifiedOffsetTimes"
 

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import PermissionDenied, SnapcliError, SnapcliWarning, StateDamaged
+from snapcli.errors import PermissionDenied, SnapcliError, SnapcliWarning, StateDamaged
 
 DATABASE = "snapcli.db"
 SCHEMA = """

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from .errors import FFmpegUnavailable, InternalError, Interrupted, SnapshotTimeOut
+from snapcli.errors import FFmpegUnavailable, InternalError, Interrupted, SnapshotTimeOut
 
 Tool = Literal["ffmpeg", "ffprobe"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from math import ceil
 from typing import TYPE_CHECKING
 
-from .layout import CellBox, SpriteLayout
+from snapcli.core.layout import CellBox, SpriteLayout
 
 if TYPE_CHECKING:  # Pillow loads when a picture is made: a job without sheets may need none
     from PIL import Image

@@ -17,26 +17,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from . import callback, runner
-from .errors import InternalError, Interrupted, SnapcliError
-from .event import (
+from snapcli.core.event import (
     JobIdentity,
     SnapshotComplete,
     TakenSnapshot,
     failure_event,
     success_event,
 )
-from .extract import encodes_jpeg, extract, first_frame_not_black
-from .geometry import FrameGeometry, output_size, round_half_up
-from .layout import SpriteLayout
-from .output import StagedOutput, result_name, snapshot_name
-from .ownership import EVENT_FILE
-from .plan import plan_extraction
-from .probe import VideoInfo, file_size, probe, read_windows
-from .request import SnapshotRequest
-from .schedule import Shot, early_times, schedule
-from .sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
-from .vtt import VTT_NAME, cue_url, render, thumbnail_cues
+from snapcli.core.geometry import FrameGeometry, output_size, round_half_up
+from snapcli.core.layout import SpriteLayout
+from snapcli.core.plan import plan_extraction
+from snapcli.core.request import SnapshotRequest
+from snapcli.core.schedule import Shot, early_times, schedule
+from snapcli.core.vtt import VTT_NAME, cue_url, render, thumbnail_cues
+from snapcli.engine.output import StagedOutput, result_name, snapshot_name
+from snapcli.engine.ownership import EVENT_FILE
+from snapcli.errors import InternalError, Interrupted, SnapcliError
+from snapcli.media import runner
+from snapcli.media.extract import encodes_jpeg, extract, first_frame_not_black
+from snapcli.media.probe import VideoInfo, file_size, probe, read_windows
+from snapcli.media.sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
+from snapcli.service import callback
 
 if TYPE_CHECKING:  # Pillow loads only for jobs that make pictures in Python (sheets, RGB)
     from PIL import Image

@@ -17,8 +17,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidParameter, ResourceNotFound
-from .mts import check_bucket_name, object_parts
+from snapcli.core.mts import check_bucket_name, object_parts
+from snapcli.errors import InvalidParameter, ResourceNotFound
 
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import printable
+from snapcli.errors import printable
 
 MAX_ROWS = 12  # a long job shows its first and last snapshots
 

@@ -25,8 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from .errors import InvalidParameter, PermissionDenied
-from .ownership import (
+from snapcli.engine.ownership import (
     OWN_NAME,
     PREVIOUS,
     STAGING_MARKER,
@@ -35,6 +34,7 @@ from .ownership import (
     is_snapcli_result,
     remove_result,
 )
+from snapcli.errors import InvalidParameter, PermissionDenied
 
 T = TypeVar("T")
 STAGING_SUFFIX = ".snapcli-tmp"

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from .timeline import FrameTimeline
+from snapcli.core.timeline import FrameTimeline
 
 # A select expression with ~100 summed terms makes ffmpeg 5.1 fail; stay well below.
 MAX_TARGETS_PER_RUN = 40

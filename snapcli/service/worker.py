@@ -1,12 +1,12 @@
-"""The job worker: ``python -m snapcli.worker``, started by `snapcli submit` in a session of its
-own. It holds one of the job slots, runs queued jobs one after another, and exits when none is
-left to start.
+"""The job worker: ``python -m snapcli.service.worker``, started by `snapcli submit` in a session
+of its own. It holds one of the job slots, runs queued jobs one after another, and exits when
+none is left to start.
 """
 
 from __future__ import annotations
 
-from .job import available_cores
-from .jobs import claim_next, claimable, job_slots, recover, run_claimed, take_slot
+from snapcli.engine.job import available_cores
+from snapcli.service.jobs import claim_next, claimable, job_slots, recover, run_claimed, take_slot
 
 
 def main() -> None:

@@ -18,13 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import runner
-from .errors import InvalidParameter, SnapcliError
-from .event import SnapshotComplete
-from .job import OutputOptions, available_cores, input_fingerprint, request_record, run_job
-from .output import glob_escape, result_name
-from .ownership import read_event
-from .request import SnapshotRequest
+from snapcli.core.event import SnapshotComplete
+from snapcli.core.request import SnapshotRequest
+from snapcli.engine.job import (
+    OutputOptions,
+    available_cores,
+    input_fingerprint,
+    request_record,
+    run_job,
+)
+from snapcli.engine.output import glob_escape, result_name
+from snapcli.engine.ownership import read_event
+from snapcli.errors import InvalidParameter, SnapcliError
+from snapcli.media import runner
 
 VIDEO_EXTENSIONS = (
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".mts", ".mpg", ".mpeg",

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import InvalidParameter, TemplateNotFound
-from .request import API_NAMES, build_request, parse_request_json
-from .state import connect
+from snapcli.core.request import API_NAMES, build_request, parse_request_json
+from snapcli.errors import InvalidParameter, TemplateNotFound
+from snapcli.service.state import connect
 
 SNAPSHOT_TYPES = ("NormalSnapshot", "SpriteSnapshot", "WebVttSnapshot")
 _CONFIG_FIELDS = (*API_NAMES, "Format", "SubOut")

@@ -1,6 +1,6 @@
 """The commands that speak the cloud API's own words: submit, jobs, list-snapshots, template.
 
-Like cli.py: parse, call the library, print. The answers are the API's JSON shapes.
+Like the other commands: parse, call the library, print. The answers are the API's JSON shapes.
 """
 
 from __future__ import annotations
@@ -10,21 +10,15 @@ from typing import Any
 
 import click
 
-from .cli import (
-    CONTEXT,
-    _api_errors,
-    _finished_request,
-    _output_options,
-    _print_json,
-    _warn,
-    cli,
-)
-from .errors import ExitStatus, InvalidParameter, printable
+from snapcli.cli.console import api_errors, print_json, warn
+from snapcli.cli.options import CONTEXT
+from snapcli.cli.video_commands import _finished_request, _output_options
+from snapcli.errors import ExitStatus, InvalidParameter, printable
 
 ACTION = "SubmitSnapshotJob"
 
 
-@cli.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument("request", nargs=-1, metavar="REQUEST...")
 @click.option(
     "-o",
@@ -69,13 +63,13 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
       snapcli submit --storage-root media 'Input={"Bucket":"in","Object":"talk.mp4"}' \\
         'SnapshotConfig={"OutputFile":{"Bucket":"out","Object":"{FileName}-{Count}.jpg"},"Num":5}'
     """
-    from .jobs import submit as submit_job
-    from .mts import is_mts
-    from .wire import read_wire_request
+    from snapcli.core.mts import is_mts
+    from snapcli.core.wire import read_wire_request
+    from snapcli.service.jobs import submit as submit_job
 
     wait = flags.pop("wait")
     storage_root = flags.pop("storage_root")
-    with _api_errors(True):
+    with api_errors(True):
         if not request:
             raise InvalidParameter(
                 "no request given: name Key=Value pairs, a file, or - for stdin."
@@ -87,7 +81,7 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
             return _submit_mts(ctx, mapping, storage_root, wait)
         identity = submit_job(_submission(ctx, mapping, flags))
     if not wait:
-        _print_json({"RequestId": identity.request_id, "SnapshotJob": {"JobId": identity.job_id}})
+        print_json({"RequestId": identity.request_id, "SnapshotJob": {"JobId": identity.job_id}})
         if sys.stderr.isatty():
             click.echo(f"queued: snapcli jobs wait {identity.job_id}", err=True)
         return ExitStatus.SUCCESS
@@ -96,12 +90,12 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
 
 def _submission(ctx: click.Context, mapping: dict[str, Any], flags: dict[str, Any]) -> Any:
     """The JobSpec of a request in the API's words (VOD dialect)."""
-    from .jobs import JobSpec
-    from .request import read_api_request
+    from snapcli.core.request import read_api_request
+    from snapcli.service.jobs import JobSpec
 
     api = read_api_request(mapping)
     for key in api.unknown_keys:
-        _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
+        warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
     if not api.video_id:
         raise InvalidParameter("VideoId is missing: name the video file.")
     output_dir = flags.pop("output_dir")
@@ -115,13 +109,13 @@ def _submission(ctx: click.Context, mapping: dict[str, Any], flags: dict[str, An
 
 def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, wait: bool) -> int:
     """An MTS request: a single snapshot at once, anything else queued; the MTS answer."""
-    from .mts import snapshot_job
-    from .mts_job import submit_mts
+    from snapcli.core.mts import snapshot_job
+    from snapcli.service.mts_job import submit_mts
 
     identity, record, unknown = submit_mts(mapping, storage_root, ctx.obj["ffmpeg"], wait=wait)
     for key in unknown:
-        _warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
-    _print_json({"RequestId": identity.request_id, "SnapshotJob": snapshot_job(record)})
+        warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
+    print_json({"RequestId": identity.request_id, "SnapshotJob": snapshot_job(record)})
     if record["State"] == "Fail":
         click.echo(f"snapcli: {record['Code']}: {printable(record['Message'])}", err=True)
         return ExitStatus.JOB_FAILED
@@ -130,7 +124,7 @@ def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, 
 
 def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
     """Wait for jobs, print their events (JSON, or one line each), and exit as they ended."""
-    from .jobs import SUCCESS, wait_for
+    from snapcli.service.jobs import SUCCESS, wait_for
 
     try:
         records = wait_for(job_ids, timeout)
@@ -144,7 +138,7 @@ def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
     for record in records:
         event = record.get("Event") or {}
         if as_json:
-            _print_json(event)
+            print_json(event)
         else:
             line = f"{record['JobId']}  {record['State']}  {record['VideoId']}"
             if record.get("Code"):
@@ -152,14 +146,14 @@ def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
             click.echo(printable(line))
         note = record.get("Callback")
         if note and not note["Delivered"]:
-            _warn(f"{note['Error']}; the job itself is unaffected.")
+            warn(f"{note['Error']}; the job itself is unaffected.")
     failed = [record for record in records if record["State"] != SUCCESS]
     for record in failed:
         click.echo(f"snapcli: {record['Code']}: {printable(record['Message'])}", err=True)
     return ExitStatus.JOB_FAILED if failed else ExitStatus.SUCCESS
 
 
-@cli.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT)
 def jobs() -> None:
     """Job records: every job that grab, sprite, batch and submit ran or queued.
 
@@ -191,16 +185,16 @@ def list_command(states: tuple[str, ...], video: str | None, limit: int, as_json
       snapcli jobs list --state Fail --limit 100
       snapcli jobs list --video talk.mp4 --json | jq -r '.Jobs[].JobId'
     """
-    from .jobs import STATES, list_jobs, recover
+    from snapcli.service.jobs import STATES, list_jobs, recover
 
-    with _api_errors(as_json):
+    with api_errors(as_json):
         recover()
         canonical = {state.lower(): state for state in STATES}
         records = list_jobs([canonical[s.lower()] for s in states], video, int(limit))
     if as_json:
-        _print_json({"Jobs": records})
+        print_json({"Jobs": records})
     else:
-        from .render import print_jobs
+        from snapcli.cli.render import print_jobs
 
         print_jobs(records)
     return ExitStatus.SUCCESS
@@ -225,18 +219,18 @@ def show_command(job_ids: tuple[str, ...], dialect: str) -> int:
       snapcli jobs show 3f2a9c
       snapcli jobs show JOBID JOBID | jq '.Jobs[] | {JobId, State, Code}'
     """
-    from .jobs import find_jobs, recover
+    from snapcli.service.jobs import find_jobs, recover
 
-    with _api_errors(True):
+    with api_errors(True):
         recover()
         records, missing = find_jobs(job_ids)
     if dialect == "mts":
-        from .event import JobIdentity
-        from .mts import snapshot_job
+        from snapcli.core.event import JobIdentity
+        from snapcli.core.mts import snapshot_job
 
         missing += [record["JobId"] for record in records if record["Dialect"] != "mts"]
         found = [snapshot_job(record) for record in records if record["Dialect"] == "mts"]
-        _print_json(
+        print_json(
             {
                 "RequestId": JobIdentity.new().request_id,
                 "SnapshotJobList": {"SnapshotJob": found},
@@ -244,7 +238,7 @@ def show_command(job_ids: tuple[str, ...], dialect: str) -> int:
             }
         )
         return ExitStatus.INVALID_REQUEST if missing else ExitStatus.SUCCESS
-    _print_json({"Jobs": records, "NonExistJobIds": missing})
+    print_json({"Jobs": records, "NonExistJobIds": missing})
     return ExitStatus.INVALID_REQUEST if missing else ExitStatus.SUCCESS
 
 
@@ -261,11 +255,11 @@ def wait_command(job_ids: tuple[str, ...], timeout: float | None, as_json: bool)
       snapcli jobs wait 3f2a9c
       snapcli jobs wait JOBID JOBID --timeout 600 --json > events.json
     """
-    with _api_errors(as_json):
+    with api_errors(as_json):
         return _waited(list(job_ids), timeout, as_json)
 
 
-@cli.command("list-snapshots", context_settings=CONTEXT)
+@click.command("list-snapshots", context_settings=CONTEXT)
 @click.argument("video")
 @click.option(
     "--type",
@@ -286,23 +280,23 @@ def list_snapshots(video: str, kind: str | None, page_no: str | None, page_size:
     """
     from pathlib import Path
 
-    from .errors import VideoNotFound
-    from .event import JobIdentity
-    from .jobs import successful_events
-    from .listing import list_snapshots as answer
-    from .listing import parse_listing
+    from snapcli.core.event import JobIdentity
+    from snapcli.errors import VideoNotFound
+    from snapcli.service.jobs import successful_events
+    from snapcli.service.listing import list_snapshots as answer
+    from snapcli.service.listing import parse_listing
 
-    with _api_errors(True):
+    with api_errors(True):
         kind, number, size = parse_listing(kind, page_no, page_size)
         events = list(successful_events(video))
         if not events and "://" not in video and not Path(video).is_file():
             raise VideoNotFound(f"the video {video} does not exist or is not a file.")
         request_id = JobIdentity.new().request_id
-        _print_json(answer(events, kind, number, size, request_id))
+        print_json(answer(events, kind, number, size, request_id))
     return ExitStatus.SUCCESS
 
 
-@cli.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT)
 def template() -> None:
     """Snapshot templates: a VOD TemplateConfig stored under an id, applied by
     SnapshotTemplateId (or --template-id) in grab, sprite, batch and submit.
@@ -336,12 +330,12 @@ def template_add(name: str, config: str) -> int:
         --config '{"SnapshotType": "NormalSnapshot", "SnapshotConfig": {"Count": 8, "Interval": 0}}'
       snapcli template add --name track --config @webvtt.json
     """
-    from .event import JobIdentity
-    from .templates import add_template
+    from snapcli.core.event import JobIdentity
+    from snapcli.service.templates import add_template
 
-    with _api_errors(True):
+    with api_errors(True):
         record = add_template(name, _text_argument(config))
-    _print_json({"RequestId": JobIdentity.new().request_id, "VodTemplateId": record["TemplateId"]})
+    print_json({"RequestId": JobIdentity.new().request_id, "VodTemplateId": record["TemplateId"]})
     return ExitStatus.SUCCESS
 
 
@@ -355,12 +349,12 @@ def template_list(as_json: bool) -> int:
       snapcli template list
       snapcli template list --json | jq -r '.VodTemplateInfoList[].TemplateId'
     """
-    from .templates import list_templates
+    from snapcli.service.templates import list_templates
 
-    with _api_errors(as_json):
+    with api_errors(as_json):
         records = list_templates()
     if as_json:
-        _print_json({"VodTemplateInfoList": records})
+        print_json({"VodTemplateInfoList": records})
     else:
         for record in records:
             click.echo(f"{record['TemplateId']}  {record['SnapshotType']:<15}  {record['Name']}")
@@ -376,10 +370,10 @@ def template_show(template_id: str) -> int:
     Examples:
       snapcli template show 6c0e4f0a9b1d4e2f8a7c6b5d4e3f2a1b
     """
-    from .templates import get_template
+    from snapcli.service.templates import get_template
 
-    with _api_errors(True):
-        _print_json({"VodTemplateInfo": get_template(template_id)})
+    with api_errors(True):
+        print_json({"VodTemplateInfo": get_template(template_id)})
     return ExitStatus.SUCCESS
 
 
@@ -392,9 +386,9 @@ def template_rm(template_ids: tuple[str, ...]) -> int:
     Examples:
       snapcli template rm 6c0e4f0a9b1d4e2f8a7c6b5d4e3f2a1b
     """
-    from .templates import remove_template
+    from snapcli.service.templates import remove_template
 
-    with _api_errors(True):
+    with api_errors(True):
         for template_id in template_ids:
             remove_template(template_id)
     return ExitStatus.SUCCESS

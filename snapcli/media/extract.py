@@ -24,17 +24,17 @@ from typing import TYPE_CHECKING, Any
 
 import ffmpeg as ffmpeg_builder
 
-from . import runner
-from .errors import (
+from snapcli.core.geometry import FrameGeometry, round_half_up
+from snapcli.core.plan import Plan, Run
+from snapcli.errors import (
     FFmpegUnavailable,
     InternalError,
     Interrupted,
     PermissionDenied,
     ResourceContentBad,
 )
-from .geometry import FrameGeometry, round_half_up
-from .plan import Plan, Run
-from .probe import VideoInfo
+from snapcli.media import runner
+from snapcli.media.probe import VideoInfo
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

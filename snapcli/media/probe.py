@@ -19,10 +19,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from . import mp4index, runner
-from .errors import PermissionDenied, ResourceContentBad, VideoNotFound
-from .geometry import display_size, rotation_from_display_matrix
-from .timeline import FrameTimeline
+from snapcli.core.geometry import display_size, rotation_from_display_matrix
+from snapcli.core.timeline import FrameTimeline
+from snapcli.errors import PermissionDenied, ResourceContentBad, VideoNotFound
+from snapcli.media import mp4index, runner
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 

@@ -4,11 +4,12 @@ Every job has a row in the state database: its ids, the video, what to run (a Jo
 (Submitted → Snapshoting → Success | Fail), timings, the event, and how its callback went.
 `grab`, `sprite` and `batch` record their jobs when they end; `submit` queues one and returns.
 
-Queued jobs are run by worker processes (``python -m snapcli.worker``) that outlive the command.
-At most `job_slots()` run at once: a worker holds one slot lock for its whole life, and exits when
-the queue is empty. A running job holds a lock of its own; the kernel drops both when a worker dies,
-however it dies, so a job that is "Snapshoting" while nobody holds its lock has lost its worker.
-`recover()` puts such a job back in the queue once, and marks it failed if it loses a worker again.
+Queued jobs are run by worker processes (``python -m snapcli.service.worker``) that outlive the
+command. At most `job_slots()` run at once: a worker holds one slot lock for its whole life, and
+exits when the queue is empty. A running job holds a lock of its own; the kernel drops both when
+a worker dies, however it dies, so a job that is "Snapshoting" while nobody holds its lock has
+lost its worker. `recover()` puts such a job back in the queue once, and marks it failed if it
+loses a worker again.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import InternalError, InvalidParameter, SnapcliError, VideoNotFound
-from .event import JobIdentity, SnapshotComplete, failure_event
-from .job import OutputOptions, available_cores, run_job
-from .output import remove_orphans
-from .request import SnapshotRequest, build_request, read_api_request
-from .state import FileLock, connect, home
+from snapcli.core.event import JobIdentity, SnapshotComplete, failure_event
+from snapcli.core.request import SnapshotRequest, build_request, read_api_request
+from snapcli.engine.job import OutputOptions, available_cores, run_job
+from snapcli.engine.output import remove_orphans
+from snapcli.errors import InternalError, InvalidParameter, SnapcliError, VideoNotFound
+from snapcli.service.state import FileLock, connect, home
 
 SUBMITTED, SNAPSHOTING, SUCCESS, FAIL = "Submitted", "Snapshoting", "Success", "Fail"
 STATES = (SUBMITTED, SNAPSHOTING, SUCCESS, FAIL)
@@ -228,8 +229,8 @@ def _run_spec(
     spec: JobSpec, identity: JobIdentity, workers: int, decoder_threads: int | None
 ) -> SnapshotComplete:
     if "Mts" in spec.extra:  # the MTS dialect: its own naming of the files
-        from .mts import read_mts_request
-        from .mts_job import run_mts_job
+        from snapcli.core.mts import read_mts_request
+        from snapcli.service.mts_job import run_mts_job
 
         return run_mts_job(
             read_mts_request(spec.extra["Mts"]),
@@ -317,7 +318,7 @@ def recover(start_worker: bool = True) -> int:
 def _remove_staging(spec: JobSpec, job_id: str) -> None:
     """Remove what a job's dead worker was writing: its staging folders (docs/safety.md)."""
     if "Mts" in spec.extra:
-        from .mts_job import remove_staging
+        from snapcli.service.mts_job import remove_staging
 
         remove_staging(spec.extra["Mts"], spec.extra["StorageRoot"], job_id)
     else:
@@ -372,7 +373,7 @@ def spawn_worker() -> None:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
     with open(home() / WORKER_LOG, "ab") as log:
         subprocess.Popen(
-            [sys.executable, "-m", "snapcli.worker"],
+            [sys.executable, "-m", "snapcli.service.worker"],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

@@ -25,7 +25,7 @@ import time
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from .errors import printable
+from snapcli.errors import printable
 
 ATTEMPTS = 3
 ATTEMPT_SECONDS = 5.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from .errors import InvalidParameter
+from snapcli.errors import InvalidParameter
 
 FrameType = Literal["normal", "intra"]
 

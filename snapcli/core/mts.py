@@ -20,8 +20,7 @@ from math import ceil
 from typing import Any
 from urllib.parse import unquote
 
-from .errors import InvalidParameter, JsonFormatInvalid
-from .request import (
+from snapcli.core.request import (
     MAX_SIDE,
     MAX_USER_DATA_BYTES,
     MIN_SIDE,
@@ -32,6 +31,7 @@ from .request import (
     parse_frame_type,
     whole_number,
 )
+from snapcli.errors import InvalidParameter, JsonFormatInvalid
 
 VERSION = "2014-06-18"
 DEFAULT_INTERVAL = 10  # seconds, when Num asks for several shots without an Interval

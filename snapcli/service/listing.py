@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParameter
-from .request import whole_number
+from snapcli.core.request import whole_number
+from snapcli.errors import InvalidParameter
 
 SNAPSHOT_TYPES = ("NormalSnapshot", "SpriteSnapshot", "SpriteOriginSnapshot", "WebVttSnapshot")
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
 
-from .errors import InvalidParameter
-from .geometry import round_half_up
-from .request import SpriteConfig
+from snapcli.core.geometry import round_half_up
+from snapcli.core.request import SpriteConfig
+from snapcli.errors import InvalidParameter
 
 MAX_JPEG_SIDE = 65_500
 # A sheet is composed whole in memory (3 bytes a pixel) before it is encoded: a budget that

@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParameter, PermissionDenied, SnapcliError
-from .event import JobIdentity, SnapshotComplete
-from .job import OutputOptions, run_job
-from .jobs import JobSpec, find_jobs, record_finished, submit, wait_for
-from .mts import (
+from snapcli.core.event import JobIdentity, SnapshotComplete
+from snapcli.core.mts import (
     MtsRequest,
     Place,
     object_name,
@@ -25,11 +22,14 @@ from .mts import (
     tile_pattern,
     vtt_companion,
 )
-from .output import remove_orphans
-from .ownership import is_snapcli_result, remove_result
-from .request import PROTOCOL_KEYS
-from .storage import Storage, Target
-from .vtt import VTT_NAME
+from snapcli.core.request import PROTOCOL_KEYS
+from snapcli.core.vtt import VTT_NAME
+from snapcli.engine.job import OutputOptions, run_job
+from snapcli.engine.output import remove_orphans
+from snapcli.engine.ownership import is_snapcli_result, remove_result
+from snapcli.errors import InvalidParameter, PermissionDenied, SnapcliError
+from snapcli.service.jobs import JobSpec, find_jobs, record_finished, submit, wait_for
+from snapcli.service.storage import Storage, Target
 
 STAGING_PREFIX = ".snapcli-mts-"
 

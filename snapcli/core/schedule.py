@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
 
-from .errors import InvalidParameter
-from .request import SnapshotRequest
+from snapcli.core.request import SnapshotRequest
+from snapcli.errors import InvalidParameter
 
 DEFAULT_COUNT_INTERVAL_S = 1  # the API's Interval when only Count is given
 

@@ -1,0 +1,150 @@
+"""The flags that several commands share, bundled as decorators: the VOD request parameters, the
+sprite and VTT flags, the output flags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def stacked(
+    options: Sequence[Callable[[Any], Any]], command: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Apply option decorators so that --help lists them in the order written."""
+    decorated: Callable[..., Any] = command
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated
+
+
+def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The VOD request parameters of SPEC §1, as flags (values are validated by the library)."""
+    options = [
+        click.option("--count", metavar="N", help="Count: the most snapshots to take (≥ 1)."),
+        click.option(
+            "--interval",
+            metavar="S",
+            help="Interval: whole seconds between snapshots; 0 spreads Count evenly.",
+        ),
+        click.option(
+            "--offset", metavar="MS", help="SpecifiedOffsetTime: time of the first snapshot (ms)."
+        ),
+        click.option(
+            "--at",
+            "at",
+            metavar="MS[,MS…]",
+            multiple=True,
+            help="SpecifiedOffsetTimes: exact times in ms (repeat, or a comma list; at most 30). "
+            "Overrides Count, Interval and offset.",
+        ),
+        click.option("--width", metavar="PX", help="Width in [8, 4096]; alone, keeps the aspect."),
+        click.option(
+            "--height", metavar="PX", help="Height in [8, 4096]; alone, keeps the aspect."
+        ),
+        click.option(
+            "--frame-type",
+            metavar="normal|intra",
+            help="normal (default): the exact frame a player shows; intra: the nearest "
+            "keyframe, much faster.",
+        ),
+        click.option(
+            "--user-data",
+            metavar="JSON",
+            help='UserData: {"Extend": {…}, "MessageCallback": {"CallbackURL": "…"}}, '
+            "≤ 1024 bytes.",
+        ),
+        click.option(
+            "--template-id",
+            metavar="ID",
+            help="SnapshotTemplateId: take the request from a stored template (snapcli template "
+            "add); other request flags are then ignored.",
+        ),
+        click.option(
+            "--request",
+            "request_file",
+            metavar="FILE",
+            type=click.File("r", encoding="utf-8"),
+            help="A request in the API's own spelling (JSON; '-' reads stdin). Flags given "
+            "as well override its values.",
+        ),
+    ]
+    return stacked(options, command)
+
+
+def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """SpriteSnapshotConfig (SPEC §5) and the WebVTT track (§6); any cell flag makes sprites."""
+    options = [
+        click.option("--sprite", is_flag=True, help="Make sprite sheets (all defaults)."),
+        click.option(
+            "--sprite-config",
+            metavar="JSON",
+            help="SpriteSnapshotConfig as JSON (single quotes allowed); cell flags override it.",
+        ),
+        click.option("--cell-width", metavar="PX", help="Cell width (default: snapshot size)."),
+        click.option(
+            "--cell-height", metavar="PX", help="Cell height; one alone keeps the aspect."
+        ),
+        click.option("--columns", metavar="N", help="Cells across a sheet (default 10)."),
+        click.option("--lines", metavar="N", help="Cells down a sheet (default 10)."),
+        click.option("--padding", metavar="PX", help="Pixels between cells (default 0)."),
+        click.option("--margin", metavar="PX", help="Pixels around the grid (default 0)."),
+        click.option(
+            "--color", metavar="COLOUR", help="Background: a name, #RRGGBB or random (black)."
+        ),
+        click.option(
+            "--keep-cells/--delete-cells",
+            "keep_cells",
+            default=None,
+            help="KeepCellPic: also keep the single JPGs (default), or only the sheets.",
+        ),
+        click.option("--vtt", is_flag=True, help="Write thumbnails.vtt, a WebVTT thumbnail track."),
+        click.option(
+            "--vtt-base-url", metavar="URL", help="Make the VTT's picture URLs absolute under URL."
+        ),
+        click.option(
+            "--retina",
+            is_flag=True,
+            help="Also write sheets at twice the cell size (sprite-00001@2x.jpg, "
+            "thumbnails@2x.vtt) for high-density screens.",
+        ),
+    ]
+    return stacked(options, command)
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "-o",
+            "--output-dir",
+            default="snapshots",
+            show_default=True,
+            metavar="DIR",
+            help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run.",
+        ),
+        click.option("--quality", metavar="1-100", help="JPEG quality (default 90)."),
+        click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
+    ]
+    return stacked(options, command)
+
+
+def single_video_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What grab and sprite take: VIDEO, the request, sprites and VTT, output, --json."""
+    return stacked(
+        [
+            click.argument("video", required=False),
+            request_options,
+            sprite_options,
+            output_options,
+            click.option(
+                "--json",
+                "as_json",
+                is_flag=True,
+                help="Print the SnapshotComplete event as JSON on stdout.",
+            ),
+        ],
+        command,
+    )

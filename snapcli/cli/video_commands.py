@@ -1,0 +1,358 @@
+"""The commands that take snapshots of local videos: grab, sprite, batch, and probe."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from snapcli.cli.console import (
+    ProgressBar,
+    api_errors,
+    print_json,
+    warn,
+    warn_undelivered,
+)
+from snapcli.cli.options import (
+    CONTEXT,
+    output_options,
+    request_options,
+    single_video_options,
+    sprite_options,
+)
+from snapcli.errors import ExitStatus, SnapcliError
+
+
+@click.command(context_settings=CONTEXT)
+@single_video_options
+@click.pass_context
+def grab(ctx: click.Context, /, **flags: Any) -> int:
+    """Take snapshots of VIDEO: the exact frames a player shows at the requested times.
+
+    Without a time parameter it takes one snapshot at 0 ms. Files land in
+    DIR/<video stem>/: snapshot-00001.jpg …, sprite-00001.jpg … with sprites, thumbnails.vtt with
+    --vtt, and snapshots.json (the SnapshotComplete event).
+
+    \b
+    Examples:
+      snapcli grab movie.mp4 --count 10                 # 0 s, 1 s, … 9 s
+      snapcli grab movie.mp4 --interval 30              # every 30 s to the end
+      snapcli grab movie.mp4 --interval 0 --count 20    # 20 spread over the whole video
+      snapcli grab movie.mp4 --at 1000 --at 2500 --width 640
+      snapcli grab movie.mp4 --frame-type intra --interval 10   # keyframes: fast
+      snapcli grab movie.mp4 --interval 5 --cell-width 160 --columns 5 --lines 5 --vtt
+      snapcli grab --request request.json --json
+    """
+    return _grab(ctx, flags)
+
+
+SPRITE_DEFAULT_INTERVAL = "2"
+SPRITE_DEFAULT_CELL_WIDTH = "160"
+
+
+@click.command(context_settings=CONTEXT)
+@single_video_options
+@click.pass_context
+def sprite(ctx: click.Context, /, **flags: Any) -> int:
+    """Make a player-ready thumbnail track for VIDEO: sprite sheets and thumbnails.vtt.
+
+    The defaults suit web players (video.js, Plyr, Vidstack, JW Player): one thumbnail every
+    2 seconds over the whole video, cells 160 px wide (height by the video's aspect), 10 × 10
+    cells a sheet, only the sheets kept (no single JPGs), and thumbnails.vtt beside them. Every
+    grab option still applies and overrides these defaults.
+
+    \b
+    Examples:
+      snapcli sprite movie.mp4                          # sprite-0000N.jpg + thumbnails.vtt
+      snapcli sprite movie.mp4 --retina                 # plus @2x sheets and their VTT
+      snapcli sprite movie.mp4 --interval 5 --cell-width 240 --vtt-base-url https://cdn.example/m/
+    """
+    flags["vtt"] = True
+    if flags.get("template_id") is not None:  # the template decides the rest
+        return _grab(ctx, flags)
+    timing = ("count", "interval", "offset", "at")
+    if not any(flags.get(name) for name in timing) and flags.get("request_file") is None:
+        flags["interval"] = SPRITE_DEFAULT_INTERVAL
+    if flags.get("cell_width") is None and flags.get("cell_height") is None:
+        flags["cell_width"] = SPRITE_DEFAULT_CELL_WIDTH
+    if flags.get("keep_cells") is None:
+        flags["keep_cells"] = False
+    flags["sprite"] = True
+    return _grab(ctx, flags)
+
+
+def _output_options(flags: dict[str, Any]) -> Any:
+    """OutputOptions from the flags (taking them out of `flags`)."""
+    from snapcli.core.request import whole_number
+    from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions
+
+    quality = flags.pop("quality")
+    return OutputOptions(
+        quality=DEFAULT_QUALITY if quality is None else whole_number("--quality", quality, 1, 100),
+        vtt=flags.pop("vtt"),
+        vtt_base_url=flags.pop("vtt_base_url"),
+        retina=flags.pop("retina"),
+    )
+
+
+def _finished_request(
+    values: dict[str, Any], template_id: str | None, options: Any
+) -> tuple[Any, Any]:
+    """The request from build_request keywords, or from the template `template_id` names (with a
+    warning for what it overrides), and the output options with the VTT a WebVTT template asks
+    for; checked together."""
+    from snapcli.core.request import build_request
+    from snapcli.errors import InvalidParameter
+    from snapcli.service.templates import with_template
+
+    values, ignored, template_vtt = with_template(values, template_id)
+    if ignored:
+        warn(f"the template decides the request: {', '.join(ignored)} ignored.")
+    request = build_request(**values)
+    if template_vtt:
+        options = replace(options, vtt=True)
+    if options.retina and request.sprite is None:
+        raise InvalidParameter("--retina makes a second set of sprite sheets: ask for sprites too.")
+    return request, options
+
+
+def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
+    """What grab and sprite share: read the request, run the job, record and report it."""
+    from snapcli.engine.job import run_job
+    from snapcli.errors import InvalidParameter
+
+    as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
+    with api_errors(as_json):
+        output_dir = flags.pop("output_dir")
+        request, options, video_id = _read_request(flags, _output_options(flags))
+        if video_id is None:
+            raise InvalidParameter("no video given: name VIDEO or give VideoId in --request.")
+        progress = ProgressBar(enabled=not (quiet or as_json))
+        started = time.monotonic()
+        job = (ctx.obj["ffmpeg"], video_id, request, output_dir, options)
+        try:
+            with progress:
+                event = run_job(
+                    video_id,
+                    request,
+                    output_dir,
+                    options,
+                    progress=progress.update,
+                    ffmpeg=ctx.obj["ffmpeg"],
+                )
+        except SnapcliError as error:
+            if error.event is not None:
+                _record(error.event, *job)
+                warn_undelivered(error.event)
+            raise
+    _record(event, *job)
+    warn_undelivered(event)
+    if as_json:
+        print_json(event)
+    elif not quiet:
+        from snapcli.cli.render import print_job_summary
+
+        print_job_summary(event, time.monotonic() - started)
+    return ExitStatus.SUCCESS
+
+
+def _record(
+    event: Any,
+    ffmpeg: str | None,
+    video_id: str,
+    request: Any,
+    output_dir: Any,
+    options: Any,
+    name: str | None = None,
+) -> None:
+    """Record a finished job in the job records (the state database loads only now, after the
+    job); a state folder that cannot be written costs a warning, never the job."""
+    from snapcli.service.jobs import JobSpec, record_finished
+
+    if event.get("ErrorCode") == "Interrupted":
+        return
+    spec = JobSpec.of(video_id, request, output_dir, options, ffmpeg, name=name)
+    try:
+        record_finished(spec, event)
+    except SnapcliError as error:
+        warn(f"the job was not recorded: {error.message}")
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-r", "--recursive", is_flag=True, help="Look in subfolders too.")
+@click.option("--include", multiple=True, metavar="GLOB", help="Only videos matching (repeat).")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Leave out videos matching (repeat)."
+)
+@click.option(
+    "--ext",
+    "extensions",
+    metavar="EXT[,EXT…]",
+    help="Which files in folders are videos (default: mp4,m4v,mov,mkv,webm,avi,ts,m2ts,mts,"
+    "mpg,mpeg,flv,wmv,3gp,ogv,mxf).",
+)
+@click.option("-j", "--jobs", metavar="N", help="Videos at once (default: one per core).")
+@click.option("--force", is_flag=True, help="Redo videos that already have a finished result.")
+@click.option("--jsonl", is_flag=True, help="Print one event per line on stdout as jobs end.")
+@click.option("--dry-run", is_flag=True, help="List what would run, and run nothing.")
+@request_options
+@sprite_options
+@output_options
+@click.pass_context
+def batch(ctx: click.Context, /, **flags: Any) -> int:
+    """Take snapshots of many videos: files and folders (PATH...), one job per video.
+
+    Results mirror the input tree: DIR/<folder relative to PATH>/<stem>/ (two videos of one
+    folder with the same stem get DIR/…/<file name>/). Every request option of grab applies to
+    every video. A video whose finished result was made for the same request from the same input
+    (size and modification time) is skipped, so an interrupted batch resumes where it stopped;
+    --force redoes it. A bad file fails alone; the exit status is 3 when any failed.
+
+    \b
+    Examples:
+      snapcli batch videos/ -r --interval 0 --count 12 -o thumbs
+      snapcli batch videos/ -r --include '*.mp4' --exclude 'raw/*' --cell-width 160 --vtt
+      snapcli batch a.mp4 b.mkv --at 1000 --jsonl | jq -c '{VideoId, Status}'
+      snapcli batch videos/ -r --dry-run
+    """
+    from snapcli.core.request import whole_number
+    from snapcli.service.batch import VIDEO_EXTENSIONS, find_videos, finished_result, run_batch
+
+    paths, output_dir = flags.pop("paths"), flags.pop("output_dir")
+    quiet, as_jsonl, dry_run = flags.pop("quiet"), flags.pop("jsonl"), flags.pop("dry_run")
+    jobs = flags.pop("jobs")
+    jobs = None if jobs is None else whole_number("--jobs", jobs, 1, 256)
+    force = flags.pop("force")
+    extensions = flags.pop("extensions")
+    extensions = (
+        tuple(f".{e.strip().lstrip('.').lower()}" for e in extensions.split(",") if e.strip())
+        if extensions
+        else VIDEO_EXTENSIONS
+    )
+    found = find_videos(
+        paths,
+        output_dir,
+        recursive=flags.pop("recursive"),
+        include=flags.pop("include"),
+        exclude=flags.pop("exclude"),
+        extensions=extensions,
+    )
+    request, options, video_id = _read_request(flags, _output_options(flags))
+    if video_id is not None:
+        warn("the request's VideoId is ignored: a batch takes its videos from PATH.")
+    items = list(found)  # names only: nothing is probed before the first job starts
+    if dry_run:
+        for item in items:
+            finished = not force and finished_result(item, request, options) is not None
+            click.echo(f"{'skip' if finished else 'run '}  {item.video}  →  {item.result}")
+        return ExitStatus.SUCCESS
+
+    from snapcli.cli.render import BatchProgress, print_batch_summary
+
+    display = BatchProgress(len(items), enabled=not (quiet or as_jsonl) and sys.stderr.isatty())
+
+    def report(outcome: Any) -> None:
+        display.finished(outcome)
+        if outcome.status in ("success", "fail") and outcome.event:
+            item = outcome.item
+            _record(
+                outcome.event,
+                ctx.obj["ffmpeg"],
+                str(item.video),
+                request,
+                item.output_dir,
+                options,
+                item.name,
+            )
+        if as_jsonl:
+            event = dict(outcome.event or {})
+            if outcome.status == "skipped":
+                event["Skipped"] = True
+            click.echo(json.dumps(event, ensure_ascii=False))
+            sys.stdout.flush()
+
+    with display:
+        summary = run_batch(
+            items,
+            request,
+            options,
+            jobs=jobs,
+            force=force,
+            ffmpeg=ctx.obj["ffmpeg"],
+            on_start=display.started,
+            on_done=report,
+        )
+    if not quiet:
+        print_batch_summary(summary, to_stderr=as_jsonl)
+    if summary.interrupted:
+        raise KeyboardInterrupt
+    return ExitStatus.BATCH_PARTIAL if summary.failed else ExitStatus.SUCCESS
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("video")
+@click.option("--json", "as_json", is_flag=True, help="Print the probe as JSON.")
+@click.pass_context
+def probe(ctx: click.Context, /, video: str, as_json: bool) -> int:
+    """Show what snapcli sees in VIDEO: duration, display size, rotation, SAR, codec, frame rate
+    and keyframe spacing.
+
+    \b
+    Examples:
+      snapcli probe movie.mp4
+      snapcli probe movie.mp4 --json | jq .Duration
+    """
+    from snapcli.media.probe import probe as probe_video
+
+    info = probe_video(video, ctx.obj["ffmpeg"]).to_dict()
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    else:
+        from snapcli.cli.render import print_probe
+
+        print_probe(info)
+    return ExitStatus.SUCCESS
+
+
+def _read_request(flags: dict[str, Any], options: Any) -> tuple[Any, Any, str | None]:
+    """The request from --request (API spelling) and the flags, which win over the file; sprite
+    fields merge field by field (file, then --sprite-config, then the cell flags). A template
+    (--template-id or the file's SnapshotTemplateId) replaces them all but UserData. Returns the
+    request, the output options (a WebVTT template turns the VTT on) and the video."""
+    from snapcli.core.request import (
+        SPRITE_FIELDS,
+        merged,
+        parse_request_json,
+        read_api_request,
+        sprite_fields,
+    )
+
+    video_id = flags.pop("video", None)
+    request_file = flags.pop("request_file")
+    template_id = flags.pop("template_id")
+    from_file: dict[str, Any] = {}
+    if request_file is not None:
+        mapping = parse_request_json(request_file.read(), request_file.name)
+        api = read_api_request(mapping)
+        for key in api.unknown_keys:
+            warn(f"the request's {key} is not a SubmitSnapshotJob parameter; it is ignored.")
+        from_file = api.values
+        video_id = video_id or api.video_id
+        template_id = template_id or api.template_id
+    # The cell flags are named like SpriteSnapshotConfig's fields (CellWidth: --cell-width).
+    cell_flags = {api: flags.pop(name) for api, name in SPRITE_FIELDS.items()}
+    if cell_flags["KeepCellPic"] is not None:
+        cell_flags["KeepCellPic"] = "keep" if cell_flags["KeepCellPic"] else "delete"
+    wants_sprite = flags.pop("sprite")
+    sprite_config = flags.pop("sprite_config")
+    given = {key: value for key, value in flags.items() if value not in (None, ())}
+    values = merged([from_file, given])
+    if wants_sprite or sprite_config is not None or any(v is not None for v in cell_flags.values()):
+        values["sprite"] = sprite_fields(from_file.get("sprite"), sprite_config, cell_flags)
+    request, options = _finished_request(values, template_id, options)
+    return request, options, video_id
