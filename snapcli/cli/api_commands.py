@@ -91,7 +91,7 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
 def _submission(ctx: click.Context, mapping: dict[str, Any], flags: dict[str, Any]) -> Any:
     """The JobSpec of a request in the API's words (VOD dialect)."""
     from snapcli.core.request import read_api_request
-    from snapcli.service.jobs import JobSpec
+    from snapcli.service.dialects import JobSpec
 
     api = read_api_request(mapping)
     for key in api.unknown_keys:

@@ -171,7 +171,8 @@ def _record(
 ) -> None:
     """Record a finished job in the job records (the state database loads only now, after the
     job); a state folder that cannot be written costs a warning, never the job."""
-    from snapcli.service.jobs import JobSpec, record_finished
+    from snapcli.service.dialects import JobSpec
+    from snapcli.service.jobs import record_finished
 
     if event.get("ErrorCode") == "Interrupted":
         return

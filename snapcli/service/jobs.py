@@ -20,16 +20,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from snapcli.core.event import JobIdentity, SnapshotComplete, failure_event
-from snapcli.core.request import SnapshotRequest, build_request, read_api_request
-from snapcli.engine.job import OutputOptions, available_cores, run_job
-from snapcli.engine.output import remove_orphans
+from snapcli.engine.job import available_cores
 from snapcli.errors import InternalError, InvalidParameter, SnapcliError, VideoNotFound
+from snapcli.service.dialects import JobSpec, dialect, video_key
 from snapcli.service.state import FileLock, connect, home
 
 SUBMITTED, SNAPSHOTING, SUCCESS, FAIL = "Submitted", "Snapshoting", "Success", "Fail"
@@ -37,54 +36,6 @@ STATES = (SUBMITTED, SNAPSHOTING, SUCCESS, FAIL)
 FINISHED = (SUCCESS, FAIL)
 MAX_ATTEMPTS = 2  # a job whose worker dies is run once more, then failed
 WORKER_LOG = "worker.log"
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """What a worker needs to run a job exactly as `grab` would have run it from `cwd`."""
-
-    video_id: str
-    cwd: str
-    output_dir: str
-    request: dict[str, Any]  # the SnapshotRequest in the API's spelling
-    options: dict[str, Any]  # OutputOptions' fields
-    ffmpeg: str | None = None
-    name: str | None = None  # the result folder's name (default: the video's stem)
-    extra: dict[str, Any] = field(default_factory=dict)  # what a dialect adds
-
-    @classmethod
-    def of(
-        cls,
-        video_id: str,
-        request: SnapshotRequest,
-        output_dir: str | os.PathLike[str],
-        options: OutputOptions,
-        ffmpeg: str | None = None,
-        **more: Any,
-    ) -> JobSpec:
-        return cls(
-            video_id=video_id,
-            cwd=os.getcwd(),
-            output_dir=os.fspath(output_dir),
-            request=request.to_api(),
-            options=asdict(options),
-            ffmpeg=ffmpeg,
-            **more,
-        )
-
-    def snapshot_request(self) -> SnapshotRequest:
-        return build_request(**read_api_request(self.request).values)
-
-    @property
-    def video_path(self) -> str:
-        """The video as a key for "jobs of this video": its real absolute path (a URL as is)."""
-        return video_key(self.video_id, self.cwd)
-
-
-def video_key(video_id: str, cwd: str | None = None) -> str:
-    if "://" in video_id:
-        return video_id
-    return os.path.realpath(os.path.join(cwd or os.getcwd(), video_id))
 
 
 def _iso(seconds: float | None) -> str | None:
@@ -176,6 +127,7 @@ class ClaimedJob:
     identity: JobIdentity
     spec: JobSpec
     lock: FileLock
+    dialect: str
 
 
 def _job_lock(job_id: str) -> FileLock:
@@ -193,7 +145,8 @@ def claim_next() -> ClaimedJob | None:
     """Take the oldest queued job whose pipeline has no job running, and mark it Snapshoting."""
     with connect(immediate=True) as db:
         rows = db.execute(
-            f"SELECT job_id, request_id, spec FROM jobs WHERE {_CLAIMABLE} ORDER BY seq LIMIT 1",
+            f"SELECT job_id, request_id, spec, dialect FROM jobs WHERE {_CLAIMABLE} "
+            "ORDER BY seq LIMIT 1",
             (SUBMITTED, SNAPSHOTING),
         ).fetchall()
         for row in rows:
@@ -206,7 +159,8 @@ def claim_next() -> ClaimedJob | None:
                 (SNAPSHOTING, time.time(), os.getpid(), row["job_id"]),
             )
             spec = JobSpec(**json.loads(row["spec"]))
-            return ClaimedJob(JobIdentity(row["request_id"], row["job_id"]), spec, lock)
+            identity = JobIdentity(row["request_id"], row["job_id"])
+            return ClaimedJob(identity, spec, lock, row["dialect"])
     return None
 
 
@@ -216,41 +170,13 @@ def run_claimed(claimed: ClaimedJob, workers: int, decoder_threads: int | None) 
     event: SnapshotComplete
     try:
         os.chdir(spec.cwd)
-        event = _run_spec(spec, claimed.identity, workers, decoder_threads)
+        event = dialect(claimed.dialect).run(spec, claimed.identity, workers, decoder_threads)
     except SnapcliError as error:
         event = error.event or failure_event(claimed.identity, spec.video_id, error)
     except Exception as error:  # a bug must not leave the job Snapshoting
         problem = InternalError(f"{type(error).__name__}: {error}")
         event = failure_event(claimed.identity, spec.video_id, problem)
     finish(claimed, event)
-
-
-def _run_spec(
-    spec: JobSpec, identity: JobIdentity, workers: int, decoder_threads: int | None
-) -> SnapshotComplete:
-    if "Mts" in spec.extra:  # the MTS dialect: its own naming of the files
-        from snapcli.core.mts import read_mts_request
-        from snapcli.service.mts_job import run_mts_job
-
-        return run_mts_job(
-            read_mts_request(spec.extra["Mts"]),
-            spec.extra["StorageRoot"],
-            identity,
-            ffmpeg=spec.ffmpeg,
-            workers=workers,
-            decoder_threads=decoder_threads,
-        )
-    return run_job(
-        spec.video_id,
-        spec.snapshot_request(),
-        spec.output_dir,
-        OutputOptions(**spec.options),
-        ffmpeg=spec.ffmpeg,
-        workers=workers,
-        decoder_threads=decoder_threads,
-        name=spec.name,
-        identity=identity,
-    )
 
 
 def finish(claimed: ClaimedJob, event: SnapshotComplete) -> None:
@@ -293,13 +219,15 @@ def recover(start_worker: bool = True) -> int:
         try:
             with connect(immediate=True) as db:
                 row = db.execute(
-                    "SELECT state, attempts, request_id, video_id, spec FROM jobs WHERE job_id = ?",
+                    "SELECT state, attempts, request_id, video_id, spec, dialect FROM jobs "
+                    "WHERE job_id = ?",
                     (job_id,),
                 ).fetchone()
                 if row is None or row["state"] != SNAPSHOTING:
                     continue  # it ended between the two looks
                 found += 1
-                _remove_staging(JobSpec(**json.loads(row["spec"])), job_id)
+                spec = JobSpec(**json.loads(row["spec"]))
+                dialect(row["dialect"]).remove_staging(spec, job_id)
                 if row["attempts"] < MAX_ATTEMPTS:
                     requeued += 1
                     db.execute(
@@ -313,16 +241,6 @@ def recover(start_worker: bool = True) -> int:
     if requeued and start_worker:
         ensure_worker()
     return found
-
-
-def _remove_staging(spec: JobSpec, job_id: str) -> None:
-    """Remove what a job's dead worker was writing: its staging folders (docs/safety.md)."""
-    if "Mts" in spec.extra:
-        from snapcli.service.mts_job import remove_staging
-
-        remove_staging(spec.extra["Mts"], spec.extra["StorageRoot"], job_id)
-    else:
-        remove_orphans(Path(spec.cwd) / spec.output_dir, job_id)
 
 
 def _fail_lost(db: Any, row: Any, job_id: str) -> None:

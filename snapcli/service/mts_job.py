@@ -28,7 +28,8 @@ from snapcli.engine.job import OutputOptions, run_job
 from snapcli.engine.output import remove_orphans
 from snapcli.engine.ownership import is_snapcli_result, remove_result
 from snapcli.errors import InvalidParameter, PermissionDenied, SnapcliError
-from snapcli.service.jobs import JobSpec, find_jobs, record_finished, submit, wait_for
+from snapcli.service.dialects import JobSpec
+from snapcli.service.jobs import find_jobs, record_finished, submit, wait_for
 from snapcli.service.storage import Storage, Target
 
 STAGING_PREFIX = ".snapcli-mts-"
@@ -85,17 +86,33 @@ def run_mts_job(
     return event
 
 
-def remove_staging(mapping: dict[str, Any], storage_root: str, job_id: str) -> None:
-    """Remove what a job's dead worker left in its output bucket: the engine's staging folder
-    and the job's own, each only when provably snapcli's."""
-    try:
-        storage = Storage.at(storage_root)
-        folder = staging_folder(storage, read_mts_request(mapping), job_id)
-    except SnapcliError:
-        return
-    remove_orphans(folder.parent, job_id)
-    if is_snapcli_result(folder):
-        remove_result(folder)
+class MtsDialect:
+    def run(
+        self, spec: JobSpec, identity: JobIdentity, workers: int, decoder_threads: int | None
+    ) -> SnapshotComplete:
+        return run_mts_job(
+            read_mts_request(spec.extra["Mts"]),
+            spec.extra["StorageRoot"],
+            identity,
+            ffmpeg=spec.ffmpeg,
+            workers=workers,
+            decoder_threads=decoder_threads,
+        )
+
+    def remove_staging(self, spec: JobSpec, job_id: str) -> None:
+        """What a job's dead worker left in its output bucket: the engine's staging folder and
+        the job's own, each only when provably snapcli's."""
+        try:
+            storage = Storage.at(spec.extra["StorageRoot"])
+            folder = staging_folder(storage, read_mts_request(spec.extra["Mts"]), job_id)
+        except SnapcliError:
+            return
+        remove_orphans(folder.parent, job_id)
+        if is_snapcli_result(folder):
+            remove_result(folder)
+
+
+DIALECT = MtsDialect()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,33 @@
+"""The video-on-demand (VOD, 2017-03-21) dialect: a job is run_job into its output folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from snapcli.core.event import JobIdentity, SnapshotComplete
+from snapcli.engine.job import OutputOptions, run_job
+from snapcli.engine.output import remove_orphans
+from snapcli.service.dialects import JobSpec
+
+
+class VodDialect:
+    def run(
+        self, spec: JobSpec, identity: JobIdentity, workers: int, decoder_threads: int | None
+    ) -> SnapshotComplete:
+        return run_job(
+            spec.video_id,
+            spec.snapshot_request(),
+            spec.output_dir,
+            OutputOptions(**spec.options),
+            ffmpeg=spec.ffmpeg,
+            workers=workers,
+            decoder_threads=decoder_threads,
+            name=spec.name,
+            identity=identity,
+        )
+
+    def remove_staging(self, spec: JobSpec, job_id: str) -> None:
+        remove_orphans(Path(spec.cwd) / spec.output_dir, job_id)
+
+
+DIALECT = VodDialect()
