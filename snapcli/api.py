@@ -11,6 +11,7 @@ from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress, run_job
 from snapcli.errors import InvalidParameter
 from snapcli.media.probe import VideoInfo
 from snapcli.media.probe import probe as _probe
+from snapcli.service.callback import run_announced
 
 
 def grab(
@@ -38,8 +39,10 @@ def grab(
     if unknown:
         raise InvalidParameter(f"unknown request parameter {unknown[0]!r}.")
     options = OutputOptions(quality=quality, vtt=vtt, vtt_base_url=vtt_base_url, retina=retina)
-    return run_job(
-        video, build_request(**request), output_dir, options, progress=progress, ffmpeg=ffmpeg
+    made = build_request(**request)
+    return run_announced(
+        made,
+        lambda: run_job(video, made, output_dir, options, progress=progress, ffmpeg=ffmpeg),
     )
 
 

@@ -124,6 +124,7 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
     """What grab and sprite share: read the request, run the job, record and report it."""
     from snapcli.engine.job import run_job
     from snapcli.errors import InvalidParameter
+    from snapcli.service.callback import run_announced
 
     as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
     with api_errors(as_json):
@@ -136,13 +137,16 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
         job = (ctx.obj["ffmpeg"], video_id, request, output_dir, options)
         try:
             with progress:
-                event = run_job(
-                    video_id,
+                event = run_announced(
                     request,
-                    output_dir,
-                    options,
-                    progress=progress.update,
-                    ffmpeg=ctx.obj["ffmpeg"],
+                    lambda: run_job(
+                        video_id,
+                        request,
+                        output_dir,
+                        options,
+                        progress=progress.update,
+                        ffmpeg=ctx.obj["ffmpeg"],
+                    ),
                 )
         except SnapcliError as error:
             if error.event is not None:

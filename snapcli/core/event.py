@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from snapcli.core.layout import SheetRecord
 from snapcli.core.request import SnapshotRequest
 from snapcli.errors import SnapcliError
-from snapcli.media.sprite import SheetRecord
 
 
 class SnapshotComplete(dict):  # type: ignore[type-arg]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import ceil
 
@@ -123,3 +123,14 @@ class SpriteLayout:
                     f"a JPEG can hold: lower {what} ({count}), {cell_name} ({cell}), Padding or "
                     "Margin."
                 )
+
+
+@dataclass
+class SheetRecord:
+    """A written sheet, as the event lists it."""
+
+    index: int
+    name: str
+    width: int
+    height: int
+    cells: list[tuple[int, CellBox]] = field(default_factory=list)  # (snapshot index, box)

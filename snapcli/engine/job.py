@@ -25,19 +25,18 @@ from snapcli.core.event import (
     success_event,
 )
 from snapcli.core.geometry import FrameGeometry, output_size, round_half_up
-from snapcli.core.layout import SpriteLayout
+from snapcli.core.layout import SheetRecord, SpriteLayout
 from snapcli.core.plan import plan_extraction
 from snapcli.core.request import SnapshotRequest
 from snapcli.core.schedule import Shot, early_times, schedule
 from snapcli.core.vtt import VTT_NAME, cue_url, render, thumbnail_cues
 from snapcli.engine.output import StagedOutput, result_name, snapshot_name
 from snapcli.engine.ownership import EVENT_FILE
-from snapcli.errors import InternalError, Interrupted, SnapcliError
+from snapcli.errors import InternalError, SnapcliError
 from snapcli.media import runner
 from snapcli.media.extract import encodes_jpeg, extract, first_frame_not_black
 from snapcli.media.probe import VideoInfo, file_size, probe, read_windows
-from snapcli.media.sprite import SheetRecord, SheetWriter, background_rgb, encode_jpeg
-from snapcli.service import callback
+from snapcli.media.sprite import SheetWriter, background_rgb, encode_jpeg
 
 if TYPE_CHECKING:  # Pillow loads only for jobs that make pictures in Python (sheets, RGB)
     from PIL import Image
@@ -162,13 +161,11 @@ def run_job(
     except SnapcliError as error:
         extend = request.user_data.extend if request.user_data else None
         error.event = failure_event(identity, video_id, error, extend)
-        if not isinstance(error, Interrupted):  # an interrupted job is not over: it will be redone
-            _announced(request, error.event)
         raise
     except BaseException:
         runner.kill_all()
         raise
-    return _announced(request, event)
+    return event
 
 
 def _probe_windows(
@@ -199,13 +196,6 @@ def _windows_cover_ms(times: list[int], intra: bool) -> float:
     """How much of the video the probe's windows around `times` read, about."""
     windows = read_windows(sorted(set(times)), intra)
     return sum(end - start + KEYFRAME_BACK_S * 1000 for start, end in windows)
-
-
-def _announced(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotComplete:
-    """POST the event to the request's callback URL, if any, noting a failed delivery on it."""
-    if request.user_data and request.user_data.callback_url:
-        event.callback_error = callback.deliver(request.user_data.callback_url, event)
-    return event
 
 
 def _decoded(jpeg: bytes, sheets: list[SheetWriter]) -> Image.Image:

@@ -11,11 +11,10 @@ import io
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from math import ceil
 from typing import TYPE_CHECKING
 
-from snapcli.core.layout import CellBox, SpriteLayout
+from snapcli.core.layout import SheetRecord, SpriteLayout
 
 if TYPE_CHECKING:  # Pillow loads when a picture is made: a job without sheets may need none
     from PIL import Image
@@ -45,17 +44,6 @@ def encode_jpeg(picture: Image.Image, quality: int, full_chroma: bool = False) -
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=quality, subsampling=0 if full_chroma else 2)
     return buffer.getvalue()
-
-
-@dataclass
-class SheetRecord:
-    """A written sheet, as the event lists it."""
-
-    index: int
-    name: str
-    width: int
-    height: int
-    cells: list[tuple[int, CellBox]] = field(default_factory=list)  # (snapshot index, box)
 
 
 class SheetWriter:

@@ -31,6 +31,7 @@ from snapcli.engine.output import glob_escape, result_name
 from snapcli.engine.ownership import read_event
 from snapcli.errors import InvalidParameter, SnapcliError
 from snapcli.media import runner
+from snapcli.service.callback import run_announced
 
 VIDEO_EXTENSIONS = (
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".mts", ".mpg", ".mpeg",
@@ -219,15 +220,18 @@ def run_batch(
             on_start(item)
         began = time.monotonic()
         try:
-            event = run_job(
-                item.video,
+            event = run_announced(
                 request,
-                item.output_dir,
-                options,
-                ffmpeg=ffmpeg,
-                workers=workers_per_job,
-                name=item.name,
-                decoder_threads=1 if jobs > 1 else None,
+                lambda: run_job(
+                    item.video,
+                    request,
+                    item.output_dir,
+                    options,
+                    ffmpeg=ffmpeg,
+                    workers=workers_per_job,
+                    name=item.name,
+                    decoder_threads=1 if jobs > 1 else None,
+                ),
             )
             return BatchOutcome(item, "success", event, time.monotonic() - began)
         except SnapcliError as error:

@@ -22,10 +22,13 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from snapcli.errors import printable
+from snapcli.core.event import SnapshotComplete
+from snapcli.core.request import SnapshotRequest
+from snapcli.errors import Interrupted, SnapcliError, printable
 
 ATTEMPTS = 3
 ATTEMPT_SECONDS = 5.0
@@ -33,6 +36,27 @@ CALLBACK_SECONDS = 12.0
 BACKOFF_SECONDS = 0.5
 MAX_STATUS_LINE = 8192
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([1-5]\d\d)(?: |\r|$)")
+
+
+def run_announced(
+    request: SnapshotRequest, run: Callable[[], SnapshotComplete]
+) -> SnapshotComplete:
+    """Run a job and POST its event, success or failure, to the request's callback URL, if it
+    has one (noting a failed delivery on the event). An interrupted job is not over: it will be
+    run again, so it is not announced."""
+    try:
+        event = run()
+    except SnapcliError as error:
+        if error.event is not None and not isinstance(error, Interrupted):
+            _announce(request, error.event)
+        raise
+    return _announce(request, event)
+
+
+def _announce(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotComplete:
+    if request.user_data and request.user_data.callback_url:
+        event.callback_error = deliver(request.user_data.callback_url, event)
+    return event
 
 
 def deliver(url: str, event: dict[str, Any], attempts: int = ATTEMPTS) -> str | None:

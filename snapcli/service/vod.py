@@ -7,6 +7,7 @@ from pathlib import Path
 from snapcli.core.event import JobIdentity, SnapshotComplete
 from snapcli.engine.job import OutputOptions, run_job
 from snapcli.engine.output import remove_orphans
+from snapcli.service.callback import run_announced
 from snapcli.service.dialects import JobSpec
 
 
@@ -14,16 +15,20 @@ class VodDialect:
     def run(
         self, spec: JobSpec, identity: JobIdentity, workers: int, decoder_threads: int | None
     ) -> SnapshotComplete:
-        return run_job(
-            spec.video_id,
-            spec.snapshot_request(),
-            spec.output_dir,
-            OutputOptions(**spec.options),
-            ffmpeg=spec.ffmpeg,
-            workers=workers,
-            decoder_threads=decoder_threads,
-            name=spec.name,
-            identity=identity,
+        request = spec.snapshot_request()
+        return run_announced(
+            request,
+            lambda: run_job(
+                spec.video_id,
+                request,
+                spec.output_dir,
+                OutputOptions(**spec.options),
+                ffmpeg=spec.ffmpeg,
+                workers=workers,
+                decoder_threads=decoder_threads,
+                name=spec.name,
+                identity=identity,
+            ),
         )
 
     def remove_staging(self, spec: JobSpec, job_id: str) -> None:
