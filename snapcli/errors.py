@@ -7,10 +7,7 @@ status; the library raises them as they are.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from snapcli.core.event import SnapshotComplete
+from typing import Any
 
 
 def printable(text: str) -> str:
@@ -40,7 +37,8 @@ class SnapcliError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.event: SnapshotComplete | None = None  # a job's fail event, once one is made
+        # A job's fail event (a SnapshotComplete), attached by the job that failed.
+        self.event: dict[str, Any] | None = None
 
     def __str__(self) -> str:
         return self.message

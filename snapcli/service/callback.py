@@ -47,7 +47,7 @@ def run_announced(
     try:
         event = run()
     except SnapcliError as error:
-        if error.event is not None and not isinstance(error, Interrupted):
+        if isinstance(error.event, SnapshotComplete) and not isinstance(error, Interrupted):
             _announce(request, error.event)
         raise
     return _announce(request, event)

@@ -172,7 +172,11 @@ def run_claimed(claimed: ClaimedJob, workers: int, decoder_threads: int | None) 
         os.chdir(spec.cwd)
         event = dialect(claimed.dialect).run(spec, claimed.identity, workers, decoder_threads)
     except SnapcliError as error:
-        event = error.event or failure_event(claimed.identity, spec.video_id, error)
+        event = (
+            error.event
+            if isinstance(error.event, SnapshotComplete)
+            else failure_event(claimed.identity, spec.video_id, error)
+        )
     except Exception as error:  # a bug must not leave the job Snapshoting
         problem = InternalError(f"{type(error).__name__}: {error}")
         event = failure_event(claimed.identity, spec.video_id, problem)
