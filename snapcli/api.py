@@ -1,22 +1,44 @@
-"""The library's front door: `snapcli.grab` and `snapcli.probe`."""
+"""The library's front door: one typed call per job.
+
+    >>> import snapcli
+    >>> event = snapcli.grab("talk.mp4", count=10, width=640, output_dir="out")
+    >>> [(shot.time, shot.frame_time, shot.path.name) for shot in event.snapshots]
+    >>> info = snapcli.probe("talk.mp4")
+
+The command line is a thin caller of exactly these functions.
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
-from snapcli.core.event import SnapshotComplete
-from snapcli.core.request import REQUEST_KEYWORDS, build_request
-from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress, run_job
+from snapcli.core.event import Event
+from snapcli.core.request import whole_number
+from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress
 from snapcli.errors import InvalidParameter
 from snapcli.media.probe import VideoInfo
 from snapcli.media.probe import probe as _probe
-from snapcli.service.callback import run_announced
+from snapcli.service.vod import assemble, grab_now
+
+FrameType = Literal["normal", "intra"]
 
 
 def grab(
-    video: str | os.PathLike[str],
+    video: str | os.PathLike[str] | None = None,
     *,
+    count: int | None = None,
+    interval: int | None = None,
+    offset: int | None = None,
+    at: Sequence[int] | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    frame_type: FrameType | None = None,
+    sprite: Mapping[str, Any] | bool | None = None,
+    template_id: str | None = None,
+    user_data: Mapping[str, Any] | str | None = None,
+    request: Mapping[str, Any] | None = None,
     output_dir: str | os.PathLike[str] = "snapshots",
     quality: int = DEFAULT_QUALITY,
     vtt: bool = False,
@@ -24,26 +46,56 @@ def grab(
     retina: bool = False,
     progress: Progress | None = None,
     ffmpeg: str | None = None,
-    **request: Any,
-) -> SnapshotComplete:
-    """Take snapshots of one video into ``output_dir/<video stem>/`` and return the event.
+    record: bool = True,
+) -> Event:
+    """Take snapshots of one video into ``output_dir/<video stem>/`` and return its event.
 
-    Request keywords (values as numbers or numeric strings, like the API): ``count``,
-    ``interval`` (s), ``offset`` (ms), ``at`` (list of ms), ``width``, ``height``,
-    ``frame_type`` ("normal" | "intra"), ``user_data`` (dict or JSON text), ``sprite``
-    (a SpriteSnapshotConfig dict, e.g. ``{"CellWidth": 160, "KeepCellPic": "delete"}``).
-    ``vtt`` writes thumbnails.vtt; ``retina`` a second set of sheets at twice the cell size.
-    Raises a SnapcliError subclass (its ``code``, ``message`` and fail ``event``) on failure.
+    The request is the cloud API's: `count`, `interval` (s), `offset` (ms), `at` (ms, at most 30),
+    `width`/`height` (8–4096; one alone keeps the aspect), `frame_type` ("normal": the exact frame
+    a player shows; "intra": the nearest keyframe), `sprite` (True, or SpriteSnapshotConfig fields
+    such as ``{"CellWidth": 160, "KeepCellPic": "delete"}``), `template_id` (a stored template
+    decides the request), `user_data` (``{"Extend": …, "MessageCallback": {"CallbackURL": …}}``).
+    `request` is a whole request in the API's own spelling (as the SDKs send it, numbers as
+    numbers or numeric strings, VideoId included); the keywords above win over it.
+
+    `vtt` writes thumbnails.vtt (`vtt_base_url` makes its URLs absolute); `retina` a second set of
+    sheets at twice the cell size. `progress(done, total)` is called as snapshots are made. The
+    job is recorded in the job records (`snapcli jobs`) unless `record` is False.
+
+    Raises a SnapcliError subclass on failure: its `code` (the API's), `message`, and the fail
+    event as `event` (the API's JSON) once the job had started.
     """
-    unknown = sorted(set(request) - set(REQUEST_KEYWORDS))
-    if unknown:
-        raise InvalidParameter(f"unknown request parameter {unknown[0]!r}.")
-    options = OutputOptions(quality=quality, vtt=vtt, vtt_base_url=vtt_base_url, retina=retina)
-    made = build_request(**request)
-    return run_announced(
-        made,
-        lambda: run_job(video, made, output_dir, options, progress=progress, ffmpeg=ffmpeg),
+    options = OutputOptions(
+        quality=whole_number("quality", quality, 1, 100),
+        vtt=vtt,
+        vtt_base_url=vtt_base_url,
+        retina=retina,
     )
+    overrides = {
+        "count": count,
+        "interval": interval,
+        "offset": offset,
+        "at": at,
+        "width": width,
+        "height": height,
+        "frame_type": frame_type,
+        "user_data": user_data,
+    }
+    layers = None if sprite is None or sprite is False else ([] if sprite is True else [sprite])
+    made = assemble(request, overrides, sprite=layers, template_id=template_id, options=options)
+    video_id = os.fspath(video) if video is not None else made.video_id
+    if not video_id:
+        raise InvalidParameter("no video given: name the video, or VideoId in the request.")
+    event = grab_now(
+        video_id,
+        made.request,
+        made.options,
+        output_dir,
+        progress=progress,
+        ffmpeg=ffmpeg,
+        record=record,
+    )
+    return Event.from_api(event)
 
 
 def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo:

@@ -60,7 +60,7 @@ def test_colours_match_the_source(
 ) -> None:
     video = stripes_video(tmp_path / "stripes.mp4", size, matrix, tagged)
     event = snapcli.grab(video, at=[200], output_dir=tmp_path / "out", quality=100)
-    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg").convert("RGB")
+    image = Image.open(event.output_dir / "snapshot-00001.jpg").convert("RGB")
     got = stripe_colours(image)
     assert all(close(g, c) for g, c in zip(got, COLOURS, strict=True)), (got, COLOURS)
 

@@ -25,8 +25,7 @@ def grab_frames(video: TestVideo, times: list[int], tmp_path: Path, **request: o
 
 def event_frames(event: Any) -> list[int]:
     """The frame number each snapshot of a finished job shows."""
-    folder = Path(event["OutputDir"])
-    return [frame_number(Image.open(folder / shot["Path"])) for shot in event.snapshots]
+    return [frame_number(Image.open(shot.path)) for shot in event.snapshots]
 
 
 @pytest.mark.parametrize(
@@ -85,11 +84,11 @@ def test_count_and_interval_schedules_take_exact_frames(
 ) -> None:
     video = videos["h264"]
     event = snapcli.grab(video.path, count=7, interval=0, output_dir=tmp_path)
-    times = [shot["Time"] for shot in event.snapshots]
+    times = [shot.time for shot in event.snapshots]
     assert times == [round(k * 8000 / 7) for k in range(7)]
     frames = event_frames(event)
     assert frames == [video.frame_shown_at(t) for t in times]
-    assert [s["FrameTime"] for s in event.snapshots] == [
+    assert [s.frame_time for s in event.snapshots] == [
         round(video.frame_times_ms[f]) for f in frames
     ]
 
@@ -101,7 +100,7 @@ def test_dense_schedule_over_many_runs_stays_exact(
     video = videos["h264"]
     event = snapcli.grab(video.path, interval=0, count=70, output_dir=tmp_path)
     frames = event_frames(event)
-    assert frames == [video.frame_shown_at(s["Time"]) for s in event.snapshots]
+    assert frames == [video.frame_shown_at(s.time) for s in event.snapshots]
 
 
 def test_intra_takes_the_nearest_keyframe_and_records_its_time(
@@ -113,7 +112,7 @@ def test_intra_takes_the_nearest_keyframe_and_records_its_time(
     frames = event_frames(event)
     # A tie (500 ms between 0 and 1000) goes to the earlier keyframe.
     assert frames == [0, 0, 0, 0, 25, 50, 150 - 25]
-    assert [s["FrameTime"] for s in event.snapshots] == [0, 0, 0, 0, 1000, 2000, 5000]
+    assert [s.frame_time for s in event.snapshots] == [0, 0, 0, 0, 1000, 2000, 5000]
 
 
 @pytest.mark.parametrize(
@@ -130,10 +129,10 @@ def test_rotated_video_comes_out_as_a_player_shows_it(
     """The `rotate` tag turns the picture clockwise for display (what players do)."""
     video = videos[f"rotate{turn}"]
     event = snapcli.grab(video.path, at=[1240], output_dir=tmp_path)
-    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    image = Image.open(event.output_dir / "snapshot-00001.jpg")
     expected_size = (144, 256) if turn in (90, 270) else (256, 144)
     assert image.size == expected_size
-    assert (event.snapshots[0]["Width"], event.snapshots[0]["Height"]) == expected_size
+    assert (event.snapshots[0].width, event.snapshots[0].height) == expected_size
     assert frame_number(image.transpose(upright)) == 31
 
 
@@ -141,7 +140,7 @@ def test_rotated_video_scaled_by_width_keeps_the_shown_aspect(
     videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
     event = snapcli.grab(videos["rotate90"].path, at=[0], width=72, output_dir=tmp_path)
-    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    image = Image.open(event.output_dir / "snapshot-00001.jpg")
     assert image.size == (72, 128)
 
 
@@ -149,7 +148,7 @@ def test_anamorphic_video_is_shown_with_its_pixel_aspect(
     videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
     event = snapcli.grab(videos["anamorphic"].path, at=[440], output_dir=tmp_path)
-    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    image = Image.open(event.output_dir / "snapshot-00001.jpg")
     assert image.size == (256, 144)  # 192 × 4/3
     assert frame_number(image) == 11
 
@@ -172,14 +171,14 @@ def test_width_and_height_rules(
 ) -> None:
     request = {k: v for k, v in {"width": width, "height": height}.items() if v}
     event = snapcli.grab(videos["h264"].path, at=[2000], output_dir=tmp_path, **request)
-    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    image = Image.open(event.output_dir / "snapshot-00001.jpg")
     assert image.size == expected
     assert frame_number(image) == 50
 
 
 def test_odd_sized_video(videos: dict[str, TestVideo], tmp_path: Path) -> None:
     event = snapcli.grab(videos["odd"].path, at=[1000], output_dir=tmp_path)
-    image = Image.open(Path(event["OutputDir"]) / "snapshot-00001.jpg")
+    image = Image.open(event.output_dir / "snapshot-00001.jpg")
     assert image.size == (255, 143)
     assert frame_number(image) == 25
 
@@ -469,7 +468,7 @@ def test_an_even_spread_on_a_large_file_probes_its_ends_first_and_stays_exact(
     video = videos[name]
     event = snapcli.grab(video.path, interval=0, count=7, output_dir=tmp_path / "out")
     taken = event_frames(event)
-    times = [shot["Time"] for shot in event.snapshots]
+    times = [shot.time for shot in event.snapshots]
     assert times == [round(k * video.duration_ms / 7) for k in range(7)]
     if video.path.suffix != ".ts":  # MP4, Matroska, WebM
         assert probe_reads == [[], times]  # D from the ends alone, then the windows
@@ -567,7 +566,7 @@ def test_an_intra_spread_on_a_large_file_reads_windows_to_the_next_keyframes(
     assert probe_reads == [[], [0, 2667, 5333]]  # the ends, then the windows: never the whole file
     taken = event_frames(event)
     assert taken == [0, 100, 100]  # 2667 is nearer 4000 than 0; 5333 has no keyframe after it
-    assert [shot["FrameTime"] for shot in event.snapshots] == [0, 4000, 4000]
+    assert [shot.frame_time for shot in event.snapshots] == [0, 4000, 4000]
 
 
 @pytest.mark.usefixtures("index_unread")
@@ -585,7 +584,7 @@ def test_a_spread_of_many_on_a_long_file_is_read_in_windows_and_stays_exact(
     monkeypatch.setattr(job, "WINDOWS_SHARE", 10.0)  # every file long enough for windows to pay
     video = videos["h264"]
     event = snapcli.grab(video.path, interval=0, count=24, output_dir=tmp_path / "out")
-    times = [shot["Time"] for shot in event.snapshots]
+    times = [shot.time for shot in event.snapshots]
     assert times == [round(k * video.duration_ms / 24) for k in range(24)]
     assert probe_reads == [[], times]  # the ends, then the windows: never the whole file
     taken = event_frames(event)
@@ -676,7 +675,7 @@ def test_an_mp4_cut_by_its_edit_list_shows_the_frames_a_player_shows(
     )
     taken = event_frames(event)
     assert taken == [100, 100]  # the keyframe at 4 s; the one at 0 is hidden
-    assert [shot["FrameTime"] for shot in event.snapshots] == [(100 - first) * 40] * 2
+    assert [shot.frame_time for shot in event.snapshots] == [(100 - first) * 40] * 2
 
 
 def test_a_garbled_mp4_index_is_declined_never_raised(
@@ -744,7 +743,7 @@ def test_an_mp4_copy_gives_the_exact_frames(
     times = [t for t in EDGE_TIMES if t < source.duration_ms]
     assert grab_frames(fragmented, times, tmp_path) == [source.frame_shown_at(t) for t in times]
     event = snapcli.grab(fragmented.path, at=[1000, 3000], frame_type="intra", output_dir="i")
-    assert [shot["FrameTime"] for shot in event.snapshots] == [0, 4000]
+    assert [shot.frame_time for shot in event.snapshots] == [0, 4000]
 
 
 def test_an_mp4_over_http_is_not_read_twice(

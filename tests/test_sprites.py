@@ -25,7 +25,7 @@ def sprite_event(
     video: TestVideo, tmp_path: Path, sprite: dict, **request: object
 ) -> tuple[dict, Path]:
     event = snapcli.grab(video.path, output_dir=tmp_path / "out", sprite=sprite, **request)
-    return event, Path(event["OutputDir"])
+    return event.to_api(), Path(event.output_dir or "")
 
 
 def test_every_cell_is_its_snapshot_scaled_and_the_grid_is_exact(
@@ -155,7 +155,7 @@ def test_vtt_cues_tile_the_video_and_point_at_the_right_cells(
 ) -> None:
     video = videos["h264"]
     sprite = {"CellWidth": 64, "Columns": 2, "Lines": 2}
-    event = snapcli.grab(video.path, output_dir=tmp_path, interval=1, sprite=sprite, vtt=True)
+    event = snapcli.grab(video.path, output_dir=tmp_path, interval=1, sprite=sprite, vtt=True).to_api()
     folder = Path(event["OutputDir"])
     captions = webvtt.read(str(folder / "thumbnails.vtt")).captions
     times = [s["Time"] for s in event["Snapshots"]]
@@ -175,7 +175,7 @@ def test_vtt_without_sprites_points_at_the_pictures_and_base_url(
     videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
     event = snapcli.grab(videos["h264"].path, output_dir=tmp_path, at=[3000, 1000], vtt=True,
-                         vtt_base_url="https://cdn.example/v/")  # fmt: skip
+                         vtt_base_url="https://cdn.example/v/").to_api()  # fmt: skip
     captions = webvtt.read(str(Path(event["OutputDir"]) / "thumbnails.vtt")).captions
     # In time order: the first cue starts at 0, so the whole video has a picture.
     assert [(c.start, c.end, c.text) for c in captions] == [
@@ -192,7 +192,7 @@ def test_intra_vtt_uses_the_real_keyframe_times(
     videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
     event = snapcli.grab(videos["gop25"].path, output_dir=tmp_path, at=[0, 1400, 2600, 4450],
-                         frame_type="intra", vtt=True, sprite={"CellWidth": 32})  # fmt: skip
+                         frame_type="intra", vtt=True, sprite={"CellWidth": 32}).to_api()  # fmt: skip
     captions = webvtt.read(str(Path(event["OutputDir"]) / "thumbnails.vtt")).captions
     assert [c.start for c in captions] == [
         "00:00:00.000",

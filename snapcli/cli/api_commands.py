@@ -12,7 +12,7 @@ import click
 
 from snapcli.cli.console import api_errors, print_json, warn
 from snapcli.cli.options import CONTEXT
-from snapcli.cli.video_commands import _finished_request, _output_options
+from snapcli.cli.video_commands import options_from_flags
 from snapcli.errors import ExitStatus, InvalidParameter, printable
 
 ACTION = "SubmitSnapshotJob"
@@ -28,7 +28,7 @@ ACTION = "SubmitSnapshotJob"
     metavar="DIR",
     help="Where results go: each video gets DIR/<file stem>/.",
 )
-@click.option("--quality", metavar="1-100", help="JPEG quality (default 90).")
+@click.option("--quality", type=int, default=90, metavar="1-100", help="JPEG quality (default 90).")
 @click.option("--vtt", is_flag=True, help="Also write thumbnails.vtt.")
 @click.option("--vtt-base-url", metavar="URL", help="Make the VTT's picture URLs absolute.")
 @click.option("--wait", is_flag=True, help="Wait for the job and print its SnapshotComplete event.")
@@ -65,7 +65,7 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
     """
     from snapcli.core.mts import is_mts
     from snapcli.core.wire import read_wire_request
-    from snapcli.service.jobs import submit as submit_job
+    from snapcli.service.vod import submit_vod
 
     wait = flags.pop("wait")
     storage_root = flags.pop("storage_root")
@@ -79,32 +79,18 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
             raise InvalidParameter(f"Action must be {ACTION}, got {mapping['Action']!r}.")
         if is_mts(mapping):
             return _submit_mts(ctx, mapping, storage_root, wait)
-        identity = submit_job(_submission(ctx, mapping, flags))
+        identity = submit_vod(
+            mapping,
+            flags.pop("output_dir"),
+            options_from_flags({**flags, "retina": False}),
+            ctx.obj["ffmpeg"],
+        )
     if not wait:
         print_json({"RequestId": identity.request_id, "SnapshotJob": {"JobId": identity.job_id}})
         if sys.stderr.isatty():
             click.echo(f"queued: snapcli jobs wait {identity.job_id}", err=True)
         return ExitStatus.SUCCESS
     return _waited([identity.job_id], timeout=None, as_json=True)
-
-
-def _submission(ctx: click.Context, mapping: dict[str, Any], flags: dict[str, Any]) -> Any:
-    """The JobSpec of a request in the API's words (VOD dialect)."""
-    from snapcli.core.request import read_api_request
-    from snapcli.service.dialects import JobSpec
-
-    api = read_api_request(mapping)
-    for key in api.unknown_keys:
-        warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
-    if not api.video_id:
-        raise InvalidParameter("VideoId is missing: name the video file.")
-    output_dir = flags.pop("output_dir")
-    options = _output_options({**flags, "retina": False})
-    snapshot_request, options = _finished_request(api.values, api.template_id, options)
-    extra = {"ReferenceId": api.reference_id} if api.reference_id else {}
-    return JobSpec.of(
-        api.video_id, snapshot_request, output_dir, options, ctx.obj["ffmpeg"], extra=extra
-    )
 
 
 def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, wait: bool) -> int:

@@ -125,7 +125,9 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="DIR",
             help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run.",
         ),
-        click.option("--quality", metavar="1-100", help="JPEG quality (default 90)."),
+        click.option(
+            "--quality", type=int, default=90, metavar="1-100", help="JPEG quality (default 90)."
+        ),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
     ]
     return stacked(options, command)

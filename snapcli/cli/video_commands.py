@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -85,106 +84,96 @@ def sprite(ctx: click.Context, /, **flags: Any) -> int:
     return _grab(ctx, flags)
 
 
-def _output_options(flags: dict[str, Any]) -> Any:
-    """OutputOptions from the flags (taking them out of `flags`)."""
+def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
+    """What grab and sprite share: one library call, then the event for people or scripts."""
+    import snapcli
+
+    as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
+    with api_errors(as_json):
+        request, sprite = request_from_flags(flags)
+        progress = ProgressBar(enabled=not (quiet or as_json))
+        started = time.monotonic()
+        try:
+            with progress:
+                event = snapcli.grab(
+                    flags.pop("video"),
+                    request=request,
+                    sprite=sprite,
+                    template_id=flags.pop("template_id"),
+                    output_dir=flags.pop("output_dir"),
+                    quality=flags.pop("quality"),
+                    vtt=flags.pop("vtt"),
+                    vtt_base_url=flags.pop("vtt_base_url"),
+                    retina=flags.pop("retina"),
+                    progress=progress.update,
+                    ffmpeg=ctx.obj["ffmpeg"],
+                )
+        except SnapcliError as error:
+            warn_undelivered(error.event)
+            raise
+    warn_undelivered(event)
+    if as_json:
+        print_json(event.to_api())
+    elif not quiet:
+        from snapcli.cli.render import print_job_summary
+
+        print_job_summary(event.to_api(), time.monotonic() - started)
+    return ExitStatus.SUCCESS
+
+
+# The request flags, named as the API names them.
+API_FLAGS = {
+    "count": "Count",
+    "interval": "Interval",
+    "offset": "SpecifiedOffsetTime",
+    "at": "SpecifiedOffsetTimes",
+    "width": "Width",
+    "height": "Height",
+    "frame_type": "FrameType",
+    "user_data": "UserData",
+}
+
+
+def request_from_flags(
+    flags: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any] | bool | None]:
+    """The request in the API's spelling: --request's file, with the request flags winning over
+    it; and the sprite flags as SpriteSnapshotConfig fields (--sprite-config, then the cell
+    flags), or True for --sprite alone. Takes them out of `flags`."""
+    from snapcli.core.request import SPRITE_FIELDS, parse_request_json, sprite_fields
+
+    request_file = flags.pop("request_file")
+    request: dict[str, Any] = {}
+    if request_file is not None:
+        request = parse_request_json(request_file.read(), request_file.name)
+    for name, api in API_FLAGS.items():
+        value = flags.pop(name)
+        if value not in (None, ()):
+            if name == "at":  # the flag replaces the file's times, however spelled
+                request = {k: v for k, v in request.items() if not k.startswith(api)}
+            request[api] = list(value) if isinstance(value, tuple) else value
+    # The cell flags are named like SpriteSnapshotConfig's fields (CellWidth: --cell-width).
+    cells = {api: flags.pop(name) for api, name in SPRITE_FIELDS.items()}
+    if cells["KeepCellPic"] is not None:
+        cells["KeepCellPic"] = "keep" if cells["KeepCellPic"] else "delete"
+    wants_sprite, sprite_config = flags.pop("sprite"), flags.pop("sprite_config")
+    if sprite_config is not None or any(value is not None for value in cells.values()):
+        return request, sprite_fields(sprite_config, cells)
+    return request, True if wants_sprite else None
+
+
+def options_from_flags(flags: dict[str, Any]) -> Any:
+    """The output options from the flags (taking them out of `flags`)."""
     from snapcli.core.request import whole_number
     from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions
 
     quality = flags.pop("quality")
     return OutputOptions(
-        quality=DEFAULT_QUALITY if quality is None else whole_number("--quality", quality, 1, 100),
+        quality=DEFAULT_QUALITY if quality is None else whole_number("quality", quality, 1, 100),
         vtt=flags.pop("vtt"),
         vtt_base_url=flags.pop("vtt_base_url"),
         retina=flags.pop("retina"),
     )
-
-
-def _finished_request(
-    values: dict[str, Any], template_id: str | None, options: Any
-) -> tuple[Any, Any]:
-    """The request from build_request keywords, or from the template `template_id` names (with a
-    warning for what it overrides), and the output options with the VTT a WebVTT template asks
-    for; checked together."""
-    from snapcli.core.request import build_request
-    from snapcli.errors import InvalidParameter
-    from snapcli.service.templates import with_template
-
-    values, ignored, template_vtt = with_template(values, template_id)
-    if ignored:
-        warn(f"the template decides the request: {', '.join(ignored)} ignored.")
-    request = build_request(**values)
-    if template_vtt:
-        options = replace(options, vtt=True)
-    if options.retina and request.sprite is None:
-        raise InvalidParameter("--retina makes a second set of sprite sheets: ask for sprites too.")
-    return request, options
-
-
-def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
-    """What grab and sprite share: read the request, run the job, record and report it."""
-    from snapcli.engine.job import run_job
-    from snapcli.errors import InvalidParameter
-    from snapcli.service.callback import run_announced
-
-    as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
-    with api_errors(as_json):
-        output_dir = flags.pop("output_dir")
-        request, options, video_id = _read_request(flags, _output_options(flags))
-        if video_id is None:
-            raise InvalidParameter("no video given: name VIDEO or give VideoId in --request.")
-        progress = ProgressBar(enabled=not (quiet or as_json))
-        started = time.monotonic()
-        job = (ctx.obj["ffmpeg"], video_id, request, output_dir, options)
-        try:
-            with progress:
-                event = run_announced(
-                    request,
-                    lambda: run_job(
-                        video_id,
-                        request,
-                        output_dir,
-                        options,
-                        progress=progress.update,
-                        ffmpeg=ctx.obj["ffmpeg"],
-                    ),
-                )
-        except SnapcliError as error:
-            if error.event is not None:
-                _record(error.event, *job)
-                warn_undelivered(error.event)
-            raise
-    _record(event, *job)
-    warn_undelivered(event)
-    if as_json:
-        print_json(event)
-    elif not quiet:
-        from snapcli.cli.render import print_job_summary
-
-        print_job_summary(event, time.monotonic() - started)
-    return ExitStatus.SUCCESS
-
-
-def _record(
-    event: Any,
-    ffmpeg: str | None,
-    video_id: str,
-    request: Any,
-    output_dir: Any,
-    options: Any,
-    name: str | None = None,
-) -> None:
-    """Record a finished job in the job records (the state database loads only now, after the
-    job); a state folder that cannot be written costs a warning, never the job."""
-    from snapcli.service.dialects import JobSpec
-    from snapcli.service.jobs import record_finished
-
-    if event.get("ErrorCode") == "Interrupted":
-        return
-    spec = JobSpec.of(video_id, request, output_dir, options, ffmpeg, name=name)
-    try:
-        record_finished(spec, event)
-    except SnapcliError as error:
-        warn(f"the job was not recorded: {error.message}")
 
 
 @click.command(context_settings=CONTEXT)
@@ -247,8 +236,17 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
         exclude=flags.pop("exclude"),
         extensions=extensions,
     )
-    request, options, video_id = _read_request(flags, _output_options(flags))
-    if video_id is not None:
+    from snapcli.service.vod import assemble
+
+    api, sprite = request_from_flags(flags)
+    made = assemble(
+        api,
+        sprite=None if sprite is None else ([] if sprite is True else [sprite]),
+        template_id=flags.pop("template_id"),
+        options=options_from_flags(flags),
+    )
+    request, options = made.request, made.options
+    if made.video_id is not None:
         warn("the request's VideoId is ignored: a batch takes its videos from PATH.")
     items = list(found)  # names only: nothing is probed before the first job starts
     if dry_run:
@@ -258,6 +256,8 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
         return ExitStatus.SUCCESS
 
     from snapcli.cli.render import BatchProgress, print_batch_summary
+    from snapcli.service.dialects import JobSpec
+    from snapcli.service.vod import record_quietly
 
     display = BatchProgress(len(items), enabled=not (quiet or as_jsonl) and sys.stderr.isatty())
 
@@ -265,15 +265,15 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
         display.finished(outcome)
         if outcome.status in ("success", "fail") and outcome.event:
             item = outcome.item
-            _record(
-                outcome.event,
-                ctx.obj["ffmpeg"],
+            spec = JobSpec.of(
                 str(item.video),
                 request,
                 item.output_dir,
                 options,
-                item.name,
+                ctx.obj["ffmpeg"],
+                name=item.name,
             )
+            record_quietly(spec, outcome.event)
         if as_jsonl:
             event = dict(outcome.event or {})
             if outcome.status == "skipped":
@@ -322,42 +322,3 @@ def probe(ctx: click.Context, /, video: str, as_json: bool) -> int:
 
         print_probe(info)
     return ExitStatus.SUCCESS
-
-
-def _read_request(flags: dict[str, Any], options: Any) -> tuple[Any, Any, str | None]:
-    """The request from --request (API spelling) and the flags, which win over the file; sprite
-    fields merge field by field (file, then --sprite-config, then the cell flags). A template
-    (--template-id or the file's SnapshotTemplateId) replaces them all but UserData. Returns the
-    request, the output options (a WebVTT template turns the VTT on) and the video."""
-    from snapcli.core.request import (
-        SPRITE_FIELDS,
-        merged,
-        parse_request_json,
-        read_api_request,
-        sprite_fields,
-    )
-
-    video_id = flags.pop("video", None)
-    request_file = flags.pop("request_file")
-    template_id = flags.pop("template_id")
-    from_file: dict[str, Any] = {}
-    if request_file is not None:
-        mapping = parse_request_json(request_file.read(), request_file.name)
-        api = read_api_request(mapping)
-        for key in api.unknown_keys:
-            warn(f"the request's {key} is not a SubmitSnapshotJob parameter; it is ignored.")
-        from_file = api.values
-        video_id = video_id or api.video_id
-        template_id = template_id or api.template_id
-    # The cell flags are named like SpriteSnapshotConfig's fields (CellWidth: --cell-width).
-    cell_flags = {api: flags.pop(name) for api, name in SPRITE_FIELDS.items()}
-    if cell_flags["KeepCellPic"] is not None:
-        cell_flags["KeepCellPic"] = "keep" if cell_flags["KeepCellPic"] else "delete"
-    wants_sprite = flags.pop("sprite")
-    sprite_config = flags.pop("sprite_config")
-    given = {key: value for key, value in flags.items() if value not in (None, ())}
-    values = merged([from_file, given])
-    if wants_sprite or sprite_config is not None or any(v is not None for v in cell_flags.values()):
-        values["sprite"] = sprite_fields(from_file.get("sprite"), sprite_config, cell_flags)
-    request, options = _finished_request(values, template_id, options)
-    return request, options, video_id

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,92 @@ def failure_event(
     if extend is not None:
         event["Extend"] = extend
     return SnapshotComplete(event)
+
+
+# The event as library users read it: typed, with the API's JSON one call away.
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One snapshot of a job: its number, the time asked for and the time of the frame taken
+    (ms from the first frame), its picture (None when only sheets were kept) and its size."""
+
+    index: int
+    time: int
+    frame_time: int
+    path: Path | None
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sprite sheet: its number, its picture, its size, and which snapshots it holds."""
+
+    index: int
+    path: Path
+    width: int
+    height: int
+    snapshots: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A job's SnapshotComplete event. `to_api()` gives the API's JSON, exactly as written to
+    snapshots.json and printed by --json."""
+
+    job_id: str
+    request_id: str
+    video_id: str
+    ok: bool
+    output_dir: Path | None
+    snapshots: tuple[Snapshot, ...]
+    sprites: tuple[Sheet, ...]
+    error_code: str | None = None
+    error_message: str | None = None
+    callback_error: str | None = None  # why the callback was not delivered, when it was not
+    _api: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, event: Mapping[str, Any]) -> Event:
+        folder = Path(event["OutputDir"]) if event.get("OutputDir") else None
+
+        def picture(name: str | None) -> Path | None:
+            return None if name is None else (folder / name if folder else Path(name))
+
+        return cls(
+            job_id=str(event["JobId"]),
+            request_id=str(event["RequestId"]),
+            video_id=str(event["VideoId"]),
+            ok=event.get("Status") == "success",
+            output_dir=folder,
+            snapshots=tuple(
+                Snapshot(
+                    index=shot["Index"],
+                    time=shot["Time"],
+                    frame_time=shot["FrameTime"],
+                    path=picture(shot.get("Path")),
+                    width=shot["Width"],
+                    height=shot["Height"],
+                )
+                for shot in event.get("Snapshots", [])
+            ),
+            sprites=tuple(
+                Sheet(
+                    index=sheet["Index"],
+                    path=picture(sheet["Path"]) or Path(sheet["Path"]),
+                    width=sheet["Width"],
+                    height=sheet["Height"],
+                    snapshots=tuple(cell["Snapshot"] for cell in sheet.get("Cells", [])),
+                )
+                for sheet in event.get("Sprites", [])
+            ),
+            error_code=event.get("ErrorCode"),
+            error_message=event.get("ErrorMessage"),
+            callback_error=getattr(event, "callback_error", None),
+            _api=json.loads(json.dumps(event)),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """The event in the API's spelling, as JSON-ready values (a copy)."""
+        return json.loads(json.dumps(self._api))  # type: ignore[no-any-return]
