@@ -3,7 +3,8 @@ semantics.
 
     >>> import snapcli
     >>> event = snapcli.grab("talk.mp4", count=10, width=640, output_dir="out")
-    >>> [shot["FrameTime"] for shot in event.snapshots]
+    >>> [(shot.time, shot.frame_time, shot.path) for shot in event.snapshots]
+    >>> snapcli.probe("talk.mp4").duration_ms
 
 The public names load on first use, so that `snapcli --help` does not pay for the whole library.
 """
@@ -18,27 +19,39 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "grab": "snapcli.api",
     "probe": "snapcli.api",
+    "submit": "snapcli.api",
+    "Submission": "snapcli.api",
+    "Event": "snapcli.core.event",
+    "Snapshot": "snapcli.core.event",
+    "Sheet": "snapcli.core.event",
+    "VideoInfo": "snapcli.media.probe",
     "SnapcliError": "snapcli.errors",
-    "SnapshotComplete": "snapcli.core.event",
+    "SnapcliWarning": "snapcli.errors",
     "SnapshotRequest": "snapcli.core.request",
     "build_request": "snapcli.core.request",
-    "VideoInfo": "snapcli.media.probe",
 }
 __all__ = [
+    "Event",
+    "Sheet",
     "SnapcliError",
-    "SnapshotComplete",
+    "SnapcliWarning",
+    "Snapshot",
     "SnapshotRequest",
+    "Submission",
     "VideoInfo",
     "build_request",
     "grab",
+    "jobs",
     "probe",
+    "submit",
 ]
 
 if TYPE_CHECKING:
-    from snapcli.api import grab, probe
-    from snapcli.core.event import SnapshotComplete
+    from snapcli import jobs
+    from snapcli.api import Submission, grab, probe, submit
+    from snapcli.core.event import Event, Sheet, Snapshot
     from snapcli.core.request import SnapshotRequest, build_request
-    from snapcli.errors import SnapcliError
+    from snapcli.errors import SnapcliError, SnapcliWarning
     from snapcli.media.probe import VideoInfo
 
 
@@ -61,6 +74,8 @@ def run() -> None:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "jobs":
+        return importlib.import_module("snapcli.jobs")
     if name in _PUBLIC:
         return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'snapcli' has no attribute {name!r}")

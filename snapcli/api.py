@@ -11,16 +11,21 @@ The command line is a thin caller of exactly these functions.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from snapcli.core.event import Event
+from snapcli.core.mts import is_mts
 from snapcli.core.request import whole_number
 from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress
-from snapcli.errors import InvalidParameter
+from snapcli.errors import InvalidParameter, SnapcliWarning
 from snapcli.media.probe import VideoInfo
 from snapcli.media.probe import probe as _probe
-from snapcli.service.vod import assemble, grab_now
+from snapcli.service.jobs import find_jobs, wait_for
+from snapcli.service.mts_job import submit_mts
+from snapcli.service.vod import assemble, grab_now, submit_vod
 
 FrameType = Literal["normal", "intra"]
 
@@ -101,3 +106,49 @@ def grab(
 def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo:
     """Duration, display size, rotation, SAR, codec, frame rate and keyframes of a video."""
     return _probe(video, ffmpeg)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submitted job: its ids, its dialect ("vod" or "mts"), and its record as
+    `snapcli jobs show` gives it (finished when waited for, or for a single MTS snapshot)."""
+
+    request_id: str
+    job_id: str
+    dialect: str
+    record: dict[str, Any]
+
+
+def submit(
+    request: Mapping[str, Any],
+    *,
+    output_dir: str | os.PathLike[str] = "snapshots",
+    storage_root: str | os.PathLike[str] = ".",
+    quality: int = DEFAULT_QUALITY,
+    vtt: bool = False,
+    vtt_base_url: str | None = None,
+    wait: bool = False,
+    ffmpeg: str | None = None,
+) -> Submission:
+    """Submit a SubmitSnapshotJob request in the API's own spelling, as the cloud takes it: the
+    job runs in a background worker (`wait` waits for it). A request with Input and
+    SnapshotConfig is in the MTS dialect: its buckets are folders under `storage_root`, and a
+    single snapshot without Interval or Num is taken before the answer."""
+    if is_mts(request):
+        identity, record, unknown = submit_mts(dict(request), storage_root, ffmpeg, wait=wait)
+        for key in unknown:
+            warnings.warn(
+                f"{key} is not a SubmitSnapshotJob parameter; it is ignored.",
+                SnapcliWarning,
+                stacklevel=2,
+            )
+        return Submission(identity.request_id, identity.job_id, "mts", record)
+    options = OutputOptions(
+        quality=whole_number("quality", quality, 1, 100), vtt=vtt, vtt_base_url=vtt_base_url
+    )
+    identity = submit_vod(request, output_dir, options, ffmpeg)
+    if wait:
+        (record,) = wait_for([identity.job_id])
+    else:
+        (record,), _ = find_jobs([identity.job_id])
+    return Submission(identity.request_id, identity.job_id, "vod", record)

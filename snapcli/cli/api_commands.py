@@ -12,7 +12,6 @@ import click
 
 from snapcli.cli.console import api_errors, print_json, warn
 from snapcli.cli.options import CONTEXT
-from snapcli.cli.video_commands import options_from_flags
 from snapcli.errors import ExitStatus, InvalidParameter, printable
 
 ACTION = "SubmitSnapshotJob"
@@ -63,12 +62,10 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
       snapcli submit --storage-root media 'Input={"Bucket":"in","Object":"talk.mp4"}' \\
         'SnapshotConfig={"OutputFile":{"Bucket":"out","Object":"{FileName}-{Count}.jpg"},"Num":5}'
     """
-    from snapcli.core.mts import is_mts
+    import snapcli
+    from snapcli.core.mts import snapshot_job
     from snapcli.core.wire import read_wire_request
-    from snapcli.service.vod import submit_vod
 
-    wait = flags.pop("wait")
-    storage_root = flags.pop("storage_root")
     with api_errors(True):
         if not request:
             raise InvalidParameter(
@@ -77,43 +74,38 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
         mapping = read_wire_request(request, sys.stdin.read)
         if mapping.get("Action", ACTION) != ACTION:
             raise InvalidParameter(f"Action must be {ACTION}, got {mapping['Action']!r}.")
-        if is_mts(mapping):
-            return _submit_mts(ctx, mapping, storage_root, wait)
-        identity = submit_vod(
+        submitted = snapcli.submit(
             mapping,
-            flags.pop("output_dir"),
-            options_from_flags({**flags, "retina": False}),
-            ctx.obj["ffmpeg"],
+            output_dir=flags["output_dir"],
+            storage_root=flags["storage_root"],
+            quality=flags["quality"],
+            vtt=flags["vtt"],
+            vtt_base_url=flags["vtt_base_url"],
+            wait=flags["wait"],
+            ffmpeg=ctx.obj["ffmpeg"],
         )
-    if not wait:
-        print_json({"RequestId": identity.request_id, "SnapshotJob": {"JobId": identity.job_id}})
-        if sys.stderr.isatty():
-            click.echo(f"queued: snapcli jobs wait {identity.job_id}", err=True)
+    if submitted.dialect == "mts":
+        record = submitted.record
+        print_json({"RequestId": submitted.request_id, "SnapshotJob": snapshot_job(record)})
+        if record["State"] == "Fail":
+            click.echo(f"snapcli: {record['Code']}: {printable(record['Message'])}", err=True)
+            return ExitStatus.JOB_FAILED
         return ExitStatus.SUCCESS
-    return _waited([identity.job_id], timeout=None, as_json=True)
-
-
-def _submit_mts(ctx: click.Context, mapping: dict[str, Any], storage_root: str, wait: bool) -> int:
-    """An MTS request: a single snapshot at once, anything else queued; the MTS answer."""
-    from snapcli.core.mts import snapshot_job
-    from snapcli.service.mts_job import submit_mts
-
-    identity, record, unknown = submit_mts(mapping, storage_root, ctx.obj["ffmpeg"], wait=wait)
-    for key in unknown:
-        warn(f"{key} is not a SubmitSnapshotJob parameter; it is ignored.")
-    print_json({"RequestId": identity.request_id, "SnapshotJob": snapshot_job(record)})
-    if record["State"] == "Fail":
-        click.echo(f"snapcli: {record['Code']}: {printable(record['Message'])}", err=True)
-        return ExitStatus.JOB_FAILED
-    return ExitStatus.SUCCESS
+    if not flags["wait"]:
+        answer = {"RequestId": submitted.request_id, "SnapshotJob": {"JobId": submitted.job_id}}
+        print_json(answer)
+        if sys.stderr.isatty():
+            click.echo(f"queued: snapcli jobs wait {submitted.job_id}", err=True)
+        return ExitStatus.SUCCESS
+    return _waited([submitted.job_id], timeout=None, as_json=True)
 
 
 def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
     """Wait for jobs, print their events (JSON, or one line each), and exit as they ended."""
-    from snapcli.service.jobs import SUCCESS, wait_for
+    import snapcli
 
     try:
-        records = wait_for(job_ids, timeout)
+        records = snapcli.jobs.wait(job_ids, timeout)
     except TimeoutError:
         click.echo(f"snapcli: SnapshotTimeOut: the jobs did not end within {timeout:g} s; "
                    "they go on running.", err=True)  # fmt: skip
@@ -133,7 +125,7 @@ def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
         note = record.get("Callback")
         if note and not note["Delivered"]:
             warn(f"{note['Error']}; the job itself is unaffected.")
-    failed = [record for record in records if record["State"] != SUCCESS]
+    failed = [record for record in records if record["State"] != "Success"]
     for record in failed:
         click.echo(f"snapcli: {record['Code']}: {printable(record['Message'])}", err=True)
     return ExitStatus.JOB_FAILED if failed else ExitStatus.SUCCESS
@@ -171,12 +163,11 @@ def list_command(states: tuple[str, ...], video: str | None, limit: int, as_json
       snapcli jobs list --state Fail --limit 100
       snapcli jobs list --video talk.mp4 --json | jq -r '.Jobs[].JobId'
     """
-    from snapcli.service.jobs import STATES, list_jobs, recover
+    import snapcli
 
     with api_errors(as_json):
-        recover()
-        canonical = {state.lower(): state for state in STATES}
-        records = list_jobs([canonical[s.lower()] for s in states], video, int(limit))
+        canonical = {state.lower(): state for state in snapcli.jobs.STATES}
+        records = snapcli.jobs.recent([canonical[s.lower()] for s in states], video, int(limit))
     if as_json:
         print_json({"Jobs": records})
     else:
@@ -205,11 +196,10 @@ def show_command(job_ids: tuple[str, ...], dialect: str) -> int:
       snapcli jobs show 3f2a9c
       snapcli jobs show JOBID JOBID | jq '.Jobs[] | {JobId, State, Code}'
     """
-    from snapcli.service.jobs import find_jobs, recover
+    import snapcli
 
     with api_errors(True):
-        recover()
-        records, missing = find_jobs(job_ids)
+        records, missing = snapcli.jobs.show(job_ids)
     if dialect == "mts":
         from snapcli.core.event import JobIdentity
         from snapcli.core.mts import snapshot_job

@@ -22,7 +22,7 @@ from fractions import Fraction
 from math import ceil
 from typing import TYPE_CHECKING, Any
 
-import ffmpeg as ffmpeg_builder
+import ffmpeg as ffmpeg_builder  # type: ignore[import-untyped,unused-ignore]
 
 from snapcli.core.geometry import FrameGeometry, round_half_up
 from snapcli.core.plan import Plan, Run
