@@ -167,7 +167,7 @@ def frame_number(image: Image.Image) -> int:
 
 
 def shown_frame(video: BenchVideo, time_ms: int) -> int:
-    """SPEC §4 for a CFR video: the last frame starting by t + 0.5 ms."""
+    """docs/api.md §4 for a CFR video: the last frame starting by t + 0.5 ms."""
     return min(int((time_ms + 0.5) * video.fps // 1000), video.frames - 1) % video.period
 
 
@@ -261,7 +261,7 @@ class Case:
         return f"{self.video.name} N={self.count} {spacing} {' '.join(extras) or 'exact'}"
 
     def times(self) -> list[int]:
-        """The schedule snapcli will take (SPEC §2), for the other tools to take as well."""
+        """The schedule snapcli will take (docs/api.md §2), for the other tools to take as well."""
         duration = self.video.seconds * 1000
         if self.interval == 0:
             step = (duration - OFFSET_MS) / self.count
@@ -302,7 +302,7 @@ def naive_commands(case: Case, out: Path) -> list[list[str]]:
 
 
 def pictures_exact(case: Case, out: Path, prefix: str) -> str:
-    """Check `<prefix>-00000.jpg …`, one picture per scheduled time, against SPEC §4."""
+    """Check `<prefix>-00000.jpg …`, one picture per scheduled time, against docs/api.md §4."""
     times = case.times()
     wrong = sum(
         frame_number(Image.open(out / f"{prefix}-{k:05d}.jpg")) != shown_frame(case.video, t)
@@ -355,7 +355,7 @@ def _clock(ms: int) -> str:
 
 
 def decode_floor_seconds(case: Case, seconds_per_frame: float, cores: int) -> tuple[float, int]:
-    """The floor of SPEC/DESIGN in seconds, and snapcli's planned ffmpeg runs (processes)."""
+    """The floor of docs/design.md in seconds, and snapcli's planned ffmpeg runs (processes)."""
     sys.path.insert(0, str(HERE.parent))
     from snapcli.core.plan import plan_extraction
     from snapcli.core.request import build_request
@@ -557,7 +557,7 @@ def write_results(path: Path, rows: list[str], cores: int) -> None:
         "decode floor (the least decoding exact frames need, at this file's decode speed with one",
         "thread, measured by ~2 s of decoding right after each run of snapcli, plus one start per",
         "ffmpeg process snapcli runs, spread over the cores). Memory is the peak",
-        "RSS of the whole process tree. `exact` checks every picture's frame number against SPEC §4.",
+        "RSS of the whole process tree. `exact` checks every picture's frame number against docs/api.md §4.",
         "snapcli runs byte-compiled, as an installed package does.",
         "",
         "| case | snapcli s | vs naive | naive loop s (exact) | decode floor s | vs floor | peak MB | exact | peers |",

@@ -37,7 +37,7 @@ class TestVideo:
     keyframe_every: int | None = None  # frames between keyframes, when fixed
 
     def frame_shown_at(self, time_ms: int) -> int:
-        """SPEC §4 from the test's own knowledge: the last frame starting by t + 0.5 ms."""
+        """docs/api.md §4 from the test's own knowledge: the last frame starting by t + 0.5 ms."""
         shown = [
             n for n, start in enumerate(self.frame_times_ms) if start <= time_ms + Fraction(1, 2)
         ]
@@ -478,3 +478,21 @@ def sdk_query_string(client_class: Any, request: Any, answer: dict[str, Any]) ->
     finally:
         receiver.close()
     return receiver.paths[0].split("?", 1)[1]
+
+
+# Tests that need ffmpeg and generated videos are marked `media`; the rest are the fast tier
+# (`pytest -m "not media"`), which runs with no ffmpeg at all.
+MEDIA_FIXTURES = {"videos", "bad_files", "mp4_variants", "slow_video", "ffmpeg_build", "media",
+                  "storage", "tree", "sample", "served"}  # fmt: skip
+MEDIA_MODULES = {"test_colour", "test_player_e2e", "test_docs"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "media: needs ffmpeg and generated videos (slow tier)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & MEDIA_FIXTURES or item.module.__name__ in MEDIA_MODULES:  # type: ignore[attr-defined]
+            item.add_marker(pytest.mark.media)

@@ -309,6 +309,7 @@ def test_ffmpeg_override_that_does_not_exist(run_cli, videos: dict[str, TestVide
     assert_one_line_error(result, "FFmpegUnavailable", 4)
 
 
+@pytest.mark.media
 def test_a_stalled_read_times_out(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A source that accepts and never sends: the watchdog kills ffprobe, the job says so."""
     server = socket.socket()

@@ -1,4 +1,4 @@
-"""Colours (SPEC §3): a JPG shows a source's colours as a player does, by the source's YUV matrix
+"""Colours (docs/api.md §3): a JPG shows a source's colours as a player does, by the source's YUV matrix
 (BT.709 tagged, or guessed from the size when untagged, as players guess)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The right frame (SPEC §4), the right size and orientation (§3), on every format: JPGs decoded
+"""The right frame (docs/api.md §4), the right size and orientation (§3), on every format: JPGs decoded
 and their frame numbers read from the picture itself."""
 
 from __future__ import annotations

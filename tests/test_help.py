@@ -1,4 +1,4 @@
-"""Every command explains itself: help text with an Examples block (STYLE.md)."""
+"""Every command explains itself: help text with an Examples block (docs/development.md)."""
 
 from __future__ import annotations
 

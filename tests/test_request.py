@@ -1,4 +1,4 @@
-"""Request values in every form SPEC §1 accepts, and their validation (pure)."""
+"""Request values in every form docs/api.md §1 accepts, and their validation (pure)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §2, on plain values: which times a request captures."""
+"""docs/api.md §2, on plain values: which times a request captures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sprites (SPEC §5) and the WebVTT thumbnail track (§6): sheets cut apart pixel by pixel, and the
+"""Sprites (docs/api.md §5) and the WebVTT thumbnail track (§6): sheets cut apart pixel by pixel, and the
 VTT read back with an independent parser (webvtt-py)."""
 
 from __future__ import annotations
@@ -155,7 +155,9 @@ def test_vtt_cues_tile_the_video_and_point_at_the_right_cells(
 ) -> None:
     video = videos["h264"]
     sprite = {"CellWidth": 64, "Columns": 2, "Lines": 2}
-    event = snapcli.grab(video.path, output_dir=tmp_path, interval=1, sprite=sprite, vtt=True).to_api()
+    event = snapcli.grab(
+        video.path, output_dir=tmp_path, interval=1, sprite=sprite, vtt=True
+    ).to_api()
     folder = Path(event["OutputDir"])
     captions = webvtt.read(str(folder / "thumbnails.vtt")).captions
     times = [s["Time"] for s in event["Snapshots"]]
@@ -226,6 +228,7 @@ def test_retina_sheets_are_twice_the_size_with_their_own_vtt(
     )
 
 
+@pytest.mark.media
 def test_sprite_command_makes_a_player_ready_track(run_cli, tmp_path: Path) -> None:
     sample = Path(__file__).parent.parent / "samples" / "sample.mp4"
     result = run_cli("sprite", str(sample), "--json")

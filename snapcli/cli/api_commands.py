@@ -62,7 +62,7 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
       snapcli submit --storage-root media 'Input={"Bucket":"in","Object":"talk.mp4"}' \\
         'SnapshotConfig={"OutputFile":{"Bucket":"out","Object":"{FileName}-{Count}.jpg"},"Num":5}'
     """
-    import snapcli
+    from snapcli import api
     from snapcli.core.mts import snapshot_job
     from snapcli.core.wire import read_wire_request
 
@@ -74,7 +74,7 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
         mapping = read_wire_request(request, sys.stdin.read)
         if mapping.get("Action", ACTION) != ACTION:
             raise InvalidParameter(f"Action must be {ACTION}, got {mapping['Action']!r}.")
-        submitted = snapcli.submit(
+        submitted = api.submit(
             mapping,
             output_dir=flags["output_dir"],
             storage_root=flags["storage_root"],
@@ -102,10 +102,10 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
 
 def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
     """Wait for jobs, print their events (JSON, or one line each), and exit as they ended."""
-    import snapcli
+    from snapcli import jobs as job_records
 
     try:
-        records = snapcli.jobs.wait(job_ids, timeout)
+        records = job_records.wait(job_ids, timeout)
     except TimeoutError:
         click.echo(f"snapcli: SnapshotTimeOut: the jobs did not end within {timeout:g} s; "
                    "they go on running.", err=True)  # fmt: skip
@@ -163,11 +163,11 @@ def list_command(states: tuple[str, ...], video: str | None, limit: int, as_json
       snapcli jobs list --state Fail --limit 100
       snapcli jobs list --video talk.mp4 --json | jq -r '.Jobs[].JobId'
     """
-    import snapcli
+    from snapcli import jobs as job_records
 
     with api_errors(as_json):
-        canonical = {state.lower(): state for state in snapcli.jobs.STATES}
-        records = snapcli.jobs.recent([canonical[s.lower()] for s in states], video, int(limit))
+        canonical = {state.lower(): state for state in job_records.STATES}
+        records = job_records.recent([canonical[s.lower()] for s in states], video, int(limit))
     if as_json:
         print_json({"Jobs": records})
     else:
@@ -196,10 +196,10 @@ def show_command(job_ids: tuple[str, ...], dialect: str) -> int:
       snapcli jobs show 3f2a9c
       snapcli jobs show JOBID JOBID | jq '.Jobs[] | {JobId, State, Code}'
     """
-    import snapcli
+    from snapcli import jobs as job_records
 
     with api_errors(True):
-        records, missing = snapcli.jobs.show(job_ids)
+        records, missing = job_records.show(job_ids)
     if dialect == "mts":
         from snapcli.core.event import JobIdentity
         from snapcli.core.mts import snapshot_job

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+HELP_OPTIONS = ["-h", "--help"]
+CONTEXT = {"help_option_names": HELP_OPTIONS, "max_content_width": 100}
 
 
 def stacked(
@@ -22,7 +23,7 @@ def stacked(
 
 
 def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The VOD request parameters of SPEC §1, as flags (values are validated by the library)."""
+    """The VOD request parameters of docs/api.md §1, as flags (the library checks the values)."""
     options = [
         click.option("--count", metavar="N", help="Count: the most snapshots to take (≥ 1)."),
         click.option(
@@ -76,7 +77,7 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """SpriteSnapshotConfig (SPEC §5) and the WebVTT track (§6); any cell flag makes sprites."""
+    """SpriteSnapshotConfig (docs/api.md §5) and the VTT track (§6); any cell flag makes sprites."""
     options = [
         click.option("--sprite", is_flag=True, help="Make sprite sheets (all defaults)."),
         click.option(

@@ -86,7 +86,7 @@ def sprite(ctx: click.Context, /, **flags: Any) -> int:
 
 def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
     """What grab and sprite share: one library call, then the event for people or scripts."""
-    import snapcli
+    from snapcli import api
 
     as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
     with api_errors(as_json):
@@ -95,7 +95,7 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
         started = time.monotonic()
         try:
             with progress:
-                event = snapcli.grab(
+                event = api.grab(
                     flags.pop("video"),
                     request=request,
                     sprite=sprite,

@@ -1,4 +1,4 @@
-"""The SnapshotComplete event: what a job reports, in the cloud API's shape (SPEC §7)."""
+"""The SnapshotComplete event: what a job reports, in the cloud API's shape (docs/api.md §7)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ def display_size(width: int, height: int, sar: Fraction, rotation: int) -> tuple
 
 
 def output_size(display: tuple[int, int], width: int | None, height: int | None) -> tuple[int, int]:
-    """SPEC §3: one side given keeps the display aspect, both given is exact, neither is display."""
+    """docs/api.md §3: one side keeps the display aspect, both are exact, neither is display."""
     display_width, display_height = display
     if width and height:
         return width, height

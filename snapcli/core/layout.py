@@ -1,4 +1,4 @@
-"""Where each snapshot goes on a sprite sheet (SPEC §5). Pure: sizes and boxes only."""
+"""Where each snapshot goes on a sprite sheet (docs/api.md §5). Pure: sizes and boxes only."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ class UserData:
 
 @dataclass(frozen=True)
 class SpriteConfig:
-    """SpriteSnapshotConfig: how snapshots are tiled into sheets (SPEC §5)."""
+    """SpriteSnapshotConfig: how snapshots are tiled into sheets (docs/api.md §5)."""
 
     cell_width: int | None = None  # None: from the snapshot size / the display aspect
     cell_height: int | None = None

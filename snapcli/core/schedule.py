@@ -1,4 +1,4 @@
-"""Which times are captured: SPEC §2, as a pure function of the request and the duration."""
+"""Which times are captured: docs/api.md §2, as a pure function of the request and the duration."""
 
 from __future__ import annotations
 

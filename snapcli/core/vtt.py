@@ -1,4 +1,4 @@
-"""The WebVTT thumbnail track (SPEC §6). Pure: cue times and text."""
+"""The WebVTT thumbnail track (docs/api.md §6). Pure: cue times and text."""
 
 from __future__ import annotations
 
