@@ -16,40 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from snapcli.errors import PermissionDenied, SnapcliError, SnapcliWarning, StateDamaged
+from snapcli.service.migrations import migrate
 
 DATABASE = "snapcli.db"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS templates (
-    template_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    snapshot_type TEXT NOT NULL,
-    config TEXT NOT NULL,
-    created TEXT NOT NULL,
-    modified TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    job_id TEXT UNIQUE NOT NULL,
-    request_id TEXT NOT NULL,
-    dialect TEXT NOT NULL DEFAULT 'vod',
-    pipeline TEXT,
-    video_id TEXT NOT NULL,
-    video_path TEXT NOT NULL,
-    state TEXT NOT NULL,
-    spec TEXT NOT NULL,
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    worker_pid INTEGER,
-    code TEXT,
-    message TEXT,
-    event TEXT,
-    callback TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, seq);
-CREATE INDEX IF NOT EXISTS jobs_by_video ON jobs (video_path, seq);
-"""
 
 
 def home() -> Path:
@@ -115,8 +84,8 @@ def _prepare(path: Path) -> None:
         try:
             connection = sqlite3.connect(path, timeout=30, isolation_level=None)
             try:
+                migrate(connection)  # first: a file this snapcli cannot use stays untouched
                 connection.execute("PRAGMA journal_mode=WAL")
-                connection.executescript(SCHEMA)
             finally:
                 connection.close()
         except sqlite3.DatabaseError as error:

@@ -1,0 +1,72 @@
+"""The state database keeps working across versions: a file an earlier snapcli made is migrated
+with its records, and one a newer snapcli made is refused, untouched."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from snapcli.service.migrations import MIGRATIONS
+
+EARLIER = """
+CREATE TABLE templates (template_id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    snapshot_type TEXT NOT NULL, config TEXT NOT NULL, created TEXT NOT NULL,
+    modified TEXT NOT NULL);
+CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE NOT NULL,
+    request_id TEXT NOT NULL, dialect TEXT NOT NULL DEFAULT 'vod', pipeline TEXT,
+    video_id TEXT NOT NULL, video_path TEXT NOT NULL, state TEXT NOT NULL, spec TEXT NOT NULL,
+    created REAL NOT NULL, started REAL, finished REAL, attempts INTEGER NOT NULL DEFAULT 0,
+    worker_pid INTEGER, code TEXT, message TEXT, event TEXT, callback TEXT);
+INSERT INTO templates VALUES ('0123456789abcdef0123456789abcdef', 'covers', 'NormalSnapshot',
+    '{"SnapshotType": "NormalSnapshot", "SnapshotConfig": {"Count": 8}}',
+    '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+INSERT INTO jobs (job_id, request_id, video_id, video_path, state, spec, created, attempts)
+    VALUES ('fedcba9876543210fedcba9876543210', 'R', 'old.mp4', '/videos/old.mp4', 'Fail',
+    '{"video_id": "old.mp4", "cwd": "/videos", "output_dir": "snapshots", "request": {},
+      "options": {}, "ffmpeg": null, "name": null, "extra": {}}', 1767225600, 1);
+"""
+
+
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "snapcli-home" / "snapcli.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def version(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def test_a_file_an_earlier_snapcli_made_is_migrated_with_its_records(
+    run_cli, tmp_path: Path
+) -> None:
+    path = database(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.executescript(EARLIER)
+    assert version(path) == 0
+    listed = run_cli("jobs", "list", "--json")
+    assert listed.code == 0, listed.stderr
+    (job,) = json.loads(listed.stdout)["Jobs"]
+    assert job["JobId"] == "fedcba9876543210fedcba9876543210" and job["State"] == "Fail"
+    templates = json.loads(run_cli("template", "list", "--json").stdout)["VodTemplateInfoList"]
+    assert [t["Name"] for t in templates] == ["covers"]
+    assert version(path) == len(MIGRATIONS)
+
+
+def test_a_file_a_newer_snapcli_made_is_refused_untouched(run_cli, tmp_path: Path) -> None:
+    path = database(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.executescript(EARLIER + f"PRAGMA user_version = {len(MIGRATIONS) + 5};")
+    before = path.read_bytes()
+    result = run_cli("jobs", "list")
+    assert result.code == 1
+    assert result.stderr.startswith("snapcli: PermissionDenied.ResourceAccess: ")
+    assert "made by a newer snapcli" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert path.read_bytes() == before
+
+
+def test_a_new_file_starts_at_the_newest_schema(run_cli, tmp_path: Path) -> None:
+    assert run_cli("template", "list").code == 0
+    assert version(database(tmp_path)) == len(MIGRATIONS)
