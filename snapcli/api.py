@@ -26,6 +26,7 @@ from snapcli.media.probe import probe as _probe
 from snapcli.service.jobs import find_jobs, wait_for
 from snapcli.service.mts_job import submit_mts
 from snapcli.service.vod import assemble, grab_now, submit_vod
+from snapcli.settings import Settings
 
 FrameType = Literal["normal", "intra"]
 
@@ -50,7 +51,7 @@ def grab(
     vtt_base_url: str | None = None,
     retina: bool = False,
     progress: Progress | None = None,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
     record: bool = True,
 ) -> Event:
     """Take snapshots of one video into ``output_dir/<video stem>/`` and return its event.
@@ -97,15 +98,15 @@ def grab(
         made.options,
         output_dir,
         progress=progress,
-        ffmpeg=ffmpeg,
+        settings=settings,
         record=record,
     )
     return Event.from_api(event)
 
 
-def probe(video: str | os.PathLike[str], ffmpeg: str | None = None) -> VideoInfo:
+def probe(video: str | os.PathLike[str], settings: Settings | None = None) -> VideoInfo:
     """Duration, display size, rotation, SAR, codec, frame rate and keyframes of a video."""
-    return _probe(video, ffmpeg)
+    return _probe(video, settings)
 
 
 @dataclass(frozen=True)
@@ -128,14 +129,14 @@ def submit(
     vtt: bool = False,
     vtt_base_url: str | None = None,
     wait: bool = False,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
 ) -> Submission:
     """Submit a SubmitSnapshotJob request in the API's own spelling, as the cloud takes it: the
     job runs in a background worker (`wait` waits for it). A request with Input and
     SnapshotConfig is in the MTS dialect: its buckets are folders under `storage_root`, and a
     single snapshot without Interval or Num is taken before the answer."""
     if is_mts(request):
-        identity, record, unknown = submit_mts(dict(request), storage_root, ffmpeg, wait=wait)
+        identity, record, unknown = submit_mts(dict(request), storage_root, settings, wait=wait)
         for key in unknown:
             warnings.warn(
                 f"{key} is not a SubmitSnapshotJob parameter; it is ignored.",
@@ -146,7 +147,7 @@ def submit(
     options = OutputOptions(
         quality=whole_number("quality", quality, 1, 100), vtt=vtt, vtt_base_url=vtt_base_url
     )
-    identity = submit_vod(request, output_dir, options, ffmpeg)
+    identity = submit_vod(request, output_dir, options, settings)
     if wait:
         (record,) = wait_for([identity.job_id])
     else:

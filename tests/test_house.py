@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "snapcli"
 # Each layer may import the ones before it, never one after.
-LAYERS = ["errors", "core", "media", "engine", "service", "api", "jobs", "cli", "__init__",
+LAYERS = ["errors", "settings", "core", "media", "engine", "service", "api", "jobs", "cli", "__init__",
           "__main__"]  # fmt: skip
 
 

@@ -70,3 +70,31 @@ def test_a_file_a_newer_snapcli_made_is_refused_untouched(run_cli, tmp_path: Pat
 def test_a_new_file_starts_at_the_newest_schema(run_cli, tmp_path: Path) -> None:
     assert run_cli("template", "list").code == 0
     assert version(database(tmp_path)) == len(MIGRATIONS)
+
+
+def test_without_posix_locks_the_queue_says_windows_is_not_supported(
+    run_cli, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from snapcli.service import state
+
+    monkeypatch.setattr(state, "fcntl", None)  # as on Windows, which has no fcntl module
+    sample = Path(__file__).parent.parent / "samples" / "sample.mp4"
+    result = run_cli("submit", f"VideoId={sample}", "Count=1")
+    assert result.code == 1
+    assert result.stderr == (
+        "snapcli: InternalError: snapcli's job queue needs POSIX file locks, which this system "
+        "lacks: Windows is not supported (grab, sprite and batch run; submit and jobs do not).\n"
+    )
+
+
+def test_settings_come_from_one_place(tmp_path: Path) -> None:
+    from snapcli.settings import Settings
+
+    settings = Settings.from_environment(
+        {"SNAPCLI_HOME": str(tmp_path), "SNAPCLI_FFMPEG": "/opt/ff/ffmpeg",
+         "SNAPCLI_STALL_TIMEOUT": "oops", "SNAPCLI_JOB_SLOTS": "3"}
+    )  # fmt: skip
+    assert settings.state_home == tmp_path and settings.ffmpeg == "/opt/ff/ffmpeg"
+    assert settings.stall_timeout == 60.0 and settings.job_slots == 3
+    assert settings.with_ffmpeg(None) == settings
+    assert Settings.from_environment({}).state_home.name == "snapcli"

@@ -82,7 +82,7 @@ def submit(ctx: click.Context, /, request: tuple[str, ...], **flags: Any) -> int
             vtt=flags["vtt"],
             vtt_base_url=flags["vtt_base_url"],
             wait=flags["wait"],
-            ffmpeg=ctx.obj["ffmpeg"],
+            settings=ctx.obj["settings"],
         )
     if submitted.dialect == "mts":
         record = submitted.record

@@ -48,7 +48,9 @@ def cli(ctx: click.Context, ffmpeg: str | None, debug: bool) -> None:
       snapcli submit VideoId=talk.mp4 Count=10      # the API's words; runs in the background
       snapcli probe talk.mp4
     """
-    ctx.obj = {"ffmpeg": ffmpeg}
+    from snapcli.settings import Settings
+
+    ctx.obj = {"settings": Settings.from_environment().with_ffmpeg(ffmpeg)}
 
 
 for command in (

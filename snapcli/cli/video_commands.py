@@ -106,7 +106,7 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
                     vtt_base_url=flags.pop("vtt_base_url"),
                     retina=flags.pop("retina"),
                     progress=progress.update,
-                    ffmpeg=ctx.obj["ffmpeg"],
+                    settings=ctx.obj["settings"],
                 )
         except SnapcliError as error:
             warn_undelivered(error.event)
@@ -270,7 +270,7 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
                 request,
                 item.output_dir,
                 options,
-                ctx.obj["ffmpeg"],
+                ctx.obj["settings"].ffmpeg,
                 name=item.name,
             )
             record_quietly(spec, outcome.event)
@@ -288,7 +288,7 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
             options,
             jobs=jobs,
             force=force,
-            ffmpeg=ctx.obj["ffmpeg"],
+            settings=ctx.obj["settings"],
             on_start=display.started,
             on_done=report,
         )
@@ -312,9 +312,9 @@ def probe(ctx: click.Context, /, video: str, as_json: bool) -> int:
       snapcli probe movie.mp4
       snapcli probe movie.mp4 --json | jq .Duration
     """
-    from snapcli.media.probe import probe as probe_video
+    from snapcli import api
 
-    info = probe_video(video, ctx.obj["ffmpeg"]).to_dict()
+    info = api.probe(video, ctx.obj["settings"]).to_dict()
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     else:

@@ -37,6 +37,7 @@ from snapcli.media import runner
 from snapcli.media.extract import encodes_jpeg, extract, first_frame_not_black
 from snapcli.media.probe import VideoInfo, file_size, probe, read_windows
 from snapcli.media.sprite import SheetWriter, background_rgb, encode_jpeg
+from snapcli.settings import Settings
 
 if TYPE_CHECKING:  # Pillow loads only for jobs that make pictures in Python (sheets, RGB)
     from PIL import Image
@@ -119,7 +120,7 @@ def run_job(
     options: OutputOptions = OutputOptions(),
     *,
     progress: Progress | None = None,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
     workers: int | None = None,
     name: str | None = None,
     decoder_threads: int | None = None,
@@ -141,12 +142,12 @@ def run_job(
         StagedOutput(result.parent, result.name, inputs=(video_id,)).check()  # before any work
         intra = request.frame_type == "intra"
         windows = None if request.skip_black else partial(_probe_windows, video_id, request)
-        info = probe(video_id, ffmpeg, near_ms=windows, keyframes=intra)
+        info = probe(video_id, settings, near_ms=windows, keyframes=intra)
         job = _Job(info, request, options)
         if request.skip_black and len(job.shots) > 1 and job.shots[0].time_ms == 0:
             level, threshold = request.skip_black
             bright = first_frame_not_black(
-                info, level, threshold, keyframes_only=intra, ffmpeg=ffmpeg
+                info, level, threshold, keyframes_only=intra, settings=settings
             )
             if bright is not None:
                 job.frame_of[job.shots[0].index] = bright
@@ -154,7 +155,7 @@ def run_job(
             identity,
             result,
             progress,
-            ffmpeg,
+            settings,
             workers or available_cores(),
             decoder_threads,
         )
@@ -251,7 +252,7 @@ class _Job:
         identity: JobIdentity,
         result: Path,
         progress: Progress | None,
-        ffmpeg: str | None,
+        settings: Settings | None,
         workers: int,
         decoder_threads: int | None,
     ) -> SnapshotComplete:
@@ -319,7 +320,7 @@ class _Job:
                 plan,
                 geometry,
                 take_frame,
-                ffmpeg=ffmpeg,
+                settings=settings,
                 workers=workers,
                 decoder_threads=decoder_threads,
                 jpeg_quality=quality if jpeg_from_ffmpeg else None,

@@ -35,6 +35,7 @@ from snapcli.errors import (
 )
 from snapcli.media import runner
 from snapcli.media.probe import VideoInfo
+from snapcli.settings import Settings
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -84,7 +85,7 @@ def extract(
     geometry: FrameGeometry,
     sink: FrameSink,
     *,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
     workers: int = 1,
     decoder_threads: int | None = None,
     jpeg_quality: int | None = None,
@@ -94,7 +95,7 @@ def extract(
     Each input decodes with `decoder_threads` threads; by default ffmpeg's choice when one run
     has the machine to itself, and one when several share the cores. With `jpeg_quality` (for a
     video that `encodes_jpeg` accepts), ffmpeg hands over finished JPEGs instead of RGB."""
-    binary = runner.find_tool("ffmpeg", ffmpeg)
+    binary = runner.find_tool("ffmpeg", settings)
     parallel = min(workers, len(plan.processes))
     alone = parallel <= 1 and len(plan.runs) <= 1
     threads = decoder_threads or (None if alone else 1)
@@ -488,11 +489,11 @@ def first_frame_not_black(
     *,
     within_ms: int = 5000,
     keyframes_only: bool = False,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
 ) -> int | None:
     """The pts of the first frame (keyframe) in the first `within_ms` whose share of black pixels
     (luma below `pixel_threshold`) is under `black_level` percent; None when all are darker."""
-    binary = runner.find_tool("ffmpeg", ffmpeg)
+    binary = runner.find_tool("ffmpeg", settings)
     timeline = video.timeline
     start_micros = timeline.seconds(timeline.origin) * MICROSECONDS
     input_options: dict[str, object] = {"noautorotate": None, "copyts": None}

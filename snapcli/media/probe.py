@@ -23,6 +23,7 @@ from snapcli.core.geometry import display_size, rotation_from_display_matrix
 from snapcli.core.timeline import FrameTimeline
 from snapcli.errors import PermissionDenied, ResourceContentBad, VideoNotFound
 from snapcli.media import mp4index, runner
+from snapcli.settings import Settings
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -186,7 +187,7 @@ not known without D)."""
 
 def probe(
     video: str | os.PathLike[str],
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
     near_ms: Sequence[int] | WindowChoice | None = None,
     keyframes: bool = False,
 ) -> VideoInfo:
@@ -203,7 +204,7 @@ def probe(
     """
     source = os.fspath(video)
     url = input_url(source)
-    ffprobe = runner.find_tool("ffprobe", ffmpeg)
+    ffprobe = runner.find_tool("ffprobe", settings)
     suffix = Path(source).suffix.lower()
     if suffix in WINDOWED_CONTAINERS:
         ends = None
@@ -224,7 +225,7 @@ def probe(
         info = _probe_near(source, url, ffprobe, near_ms, keyframes)
         if info is not None:
             return info
-    info = _probe(source, url, ffprobe, None, keyframes, ffmpeg=ffmpeg)
+    info = _probe(source, url, ffprobe, None, keyframes, settings=settings)
     assert info is not None
     return info
 
@@ -304,7 +305,7 @@ def _probe(
     near_ms: list[int] | None,
     keyframes: bool,
     start: _Start | None = None,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
 ) -> VideoInfo | None:
     """One ffprobe run; None when a windowed read does not settle every time asked about. A read
     of the ends alone (`near_ms` empty) gives the whole timeline where the file's index can be
@@ -356,7 +357,7 @@ def _probe(
         if timed:
             frames, discarded = [_frame(p) for p in packets], _discarded(packets)
         else:
-            decoder = runner.find_tool("ffmpeg", ffmpeg)
+            decoder = runner.find_tool("ffmpeg", settings)
             frames, discarded = _decoded_frames(decoder, url, index, time_base, source), set()
             # A raw stream (H.264, HEVC) has no times at all: ffmpeg numbers its frames by the
             # frame rate, and a seek by time cannot find them.

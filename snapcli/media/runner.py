@@ -8,7 +8,6 @@ so silence means it is stuck), and every live child is killed when the job is in
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import signal
@@ -20,10 +19,10 @@ from pathlib import Path
 from typing import Literal
 
 from snapcli.errors import FFmpegUnavailable, InternalError, Interrupted, SnapshotTimeOut
+from snapcli.settings import Settings, current
 
 Tool = Literal["ffmpeg", "ffprobe"]
 
-DEFAULT_STALL_TIMEOUT = 60.0
 # A showinfo line on ffmpeg's stderr: the frame's pts (in the filter's time base) and key flag.
 SHOWN_FRAME = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+) .* iskey:(\d)")
 # Signals a program dies of when it crashes (not when it is stopped).
@@ -38,15 +37,16 @@ INSTALL_HINT = (
 )
 
 
-def find_tool(tool: Tool, ffmpeg_override: str | None = None) -> str:
-    """The path of ffmpeg or ffprobe: the override (or $SNAPCLI_FFMPEG), its sibling, then PATH.
+def find_tool(tool: Tool, settings: Settings | None = None) -> str:
+    """The path of ffmpeg or ffprobe: the settings' ffmpeg, its sibling, then PATH.
 
-    An override may name the ffmpeg program or the folder holding it; ffprobe is looked for beside
-    it first ($SNAPCLI_FFPROBE names ffprobe on its own).
+    The settings may name the ffmpeg program or the folder holding it; ffprobe is looked for
+    beside it first (the settings' ffprobe names it on its own).
     """
-    override = ffmpeg_override or os.environ.get("SNAPCLI_FFMPEG")
-    if tool == "ffprobe" and os.environ.get("SNAPCLI_FFPROBE"):
-        return _checked(os.environ["SNAPCLI_FFPROBE"], tool)
+    settings = current(settings)
+    override = settings.ffmpeg
+    if tool == "ffprobe" and settings.ffprobe:
+        return _checked(settings.ffprobe, tool)
     if override:
         location = Path(override)
         folder = location if location.is_dir() else location.parent
@@ -70,10 +70,8 @@ def _checked(path: str, tool: Tool) -> str:
 
 
 def stall_timeout() -> float:
-    try:
-        return float(os.environ.get("SNAPCLI_STALL_TIMEOUT", DEFAULT_STALL_TIMEOUT))
-    except ValueError:
-        return DEFAULT_STALL_TIMEOUT
+    """How long an ffmpeg may print nothing before it is taken for stuck."""
+    return Settings.from_environment().stall_timeout
 
 
 _live: set[ToolProcess] = set()

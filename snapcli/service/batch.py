@@ -32,6 +32,7 @@ from snapcli.engine.ownership import read_event
 from snapcli.errors import InvalidParameter, SnapcliError
 from snapcli.media import runner
 from snapcli.service.callback import run_announced
+from snapcli.settings import Settings
 
 VIDEO_EXTENSIONS = (
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".mts", ".mpg", ".mpeg",
@@ -190,7 +191,7 @@ def run_batch(
     *,
     jobs: int | None = None,
     force: bool = False,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
     on_start: Callable[[BatchItem], None] | None = None,
     on_done: Callable[[BatchOutcome], None] | None = None,
 ) -> BatchSummary:
@@ -227,7 +228,7 @@ def run_batch(
                     request,
                     item.output_dir,
                     options,
-                    ffmpeg=ffmpeg,
+                    settings=settings,
                     workers=workers_per_job,
                     name=item.name,
                     decoder_threads=1 if jobs > 1 else None,

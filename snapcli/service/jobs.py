@@ -30,6 +30,7 @@ from snapcli.engine.job import available_cores
 from snapcli.errors import InternalError, InvalidParameter, SnapcliError, VideoNotFound
 from snapcli.service.dialects import JobSpec, dialect, video_key
 from snapcli.service.state import FileLock, connect, home
+from snapcli.settings import Settings
 
 SUBMITTED, SNAPSHOTING, SUCCESS, FAIL = "Submitted", "Snapshoting", "Success", "Fail"
 STATES = (SUBMITTED, SNAPSHOTING, SUCCESS, FAIL)
@@ -266,8 +267,7 @@ def _fail_lost(db: Any, row: Any, job_id: str) -> None:
 
 def job_slots() -> int:
     """How many queued jobs run at once: $SNAPCLI_JOB_SLOTS, else one per core."""
-    text = os.environ.get("SNAPCLI_JOB_SLOTS", "")
-    return max(1, int(text)) if text.isdigit() else available_cores()
+    return Settings.from_environment().job_slots or available_cores()
 
 
 def take_slot() -> FileLock | None:

@@ -31,6 +31,7 @@ from snapcli.errors import InvalidParameter, PermissionDenied, SnapcliError
 from snapcli.service.dialects import JobSpec
 from snapcli.service.jobs import find_jobs, record_finished, submit, wait_for
 from snapcli.service.storage import Storage, Target
+from snapcli.settings import Settings, current
 
 STAGING_PREFIX = ".snapcli-mts-"
 
@@ -57,7 +58,7 @@ def run_mts_job(
     storage_root: str | os.PathLike[str],
     identity: JobIdentity,
     *,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
     workers: int | None = None,
     decoder_threads: int | None = None,
 ) -> SnapshotComplete:
@@ -72,7 +73,7 @@ def run_mts_job(
             mts.request,
             staging.parent,
             OutputOptions(vtt=mts.vtt),
-            ffmpeg=ffmpeg,
+            settings=settings,
             workers=workers,
             decoder_threads=decoder_threads,
             name=staging.name,
@@ -94,7 +95,7 @@ class MtsDialect:
             read_mts_request(spec.extra["Mts"]),
             spec.extra["StorageRoot"],
             identity,
-            ffmpeg=spec.ffmpeg,
+            settings=Settings.from_environment().with_ffmpeg(spec.ffmpeg),
             workers=workers,
             decoder_threads=decoder_threads,
         )
@@ -248,7 +249,7 @@ ACCOUNT_KEYS = ("OwnerId", "OwnerAccount", "ResourceOwnerId", "ResourceOwnerAcco
 def submit_mts(
     mapping: dict[str, Any],
     storage_root: str | os.PathLike[str],
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
     *,
     wait: bool = False,
 ) -> tuple[JobIdentity, dict[str, Any], list[str]]:
@@ -269,7 +270,7 @@ def submit_mts(
         output_dir=str(root),
         request=request_record(mts),
         options={},
-        ffmpeg=ffmpeg,
+        ffmpeg=current(settings).ffmpeg,
         extra={
             "Mts": {key: value for key, value in mapping.items() if key in MTS_PARAMETERS},
             "StorageRoot": str(root),
@@ -278,7 +279,7 @@ def submit_mts(
     if mts.synchronous:
         identity = JobIdentity.new()
         try:
-            event = run_mts_job(mts, root, identity, ffmpeg=ffmpeg)
+            event = run_mts_job(mts, root, identity, settings=settings)
         except SnapcliError as error:
             if error.event is not None:
                 record_finished(spec, error.event, "mts", mts.pipeline)

@@ -6,30 +6,34 @@ living job worker from a dead one.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
-import sys
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from snapcli.errors import PermissionDenied, SnapcliError, SnapcliWarning, StateDamaged
+from snapcli.errors import (
+    InternalError,
+    PermissionDenied,
+    SnapcliError,
+    SnapcliWarning,
+    StateDamaged,
+)
 from snapcli.service.migrations import migrate
+from snapcli.settings import Settings
+
+try:  # POSIX file locks: the kernel drops them when their process dies, however it dies
+    import fcntl
+except ImportError:  # Windows: not supported (docs/decisions.md)
+    fcntl = None  # type: ignore[assignment]
 
 DATABASE = "snapcli.db"
 
 
 def home() -> Path:
     """$SNAPCLI_HOME, else the platform's folder for a user's application data."""
-    explicit = os.environ.get("SNAPCLI_HOME")
-    if explicit:
-        return Path(explicit).expanduser().absolute()
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "snapcli"
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "snapcli"
+    return Settings.from_environment().state_home
 
 
 def _made(folder: Path) -> Path:
@@ -144,6 +148,11 @@ class FileLock:
         self._fd: int | None = None
 
     def acquire(self) -> bool:
+        if fcntl is None:
+            raise InternalError(
+                "snapcli's job queue needs POSIX file locks, which this system lacks: Windows is "
+                "not supported (grab, sprite and batch run; submit and jobs do not)."
+            )
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -24,6 +24,7 @@ from snapcli.engine.output import remove_orphans
 from snapcli.errors import Interrupted, InvalidParameter, SnapcliError, SnapcliWarning
 from snapcli.service.callback import run_announced
 from snapcli.service.dialects import JobSpec
+from snapcli.settings import Settings, current
 
 
 @dataclass(frozen=True)
@@ -83,18 +84,18 @@ def grab_now(
     output_dir: str | os.PathLike[str],
     *,
     progress: Progress | None = None,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
     record: bool = True,
 ) -> SnapshotComplete:
     """Run one VOD job in the foreground: take the snapshots, announce the event to the
     callback, and record the job (a state folder that cannot be written costs a warning, never
     the job). Raises the job's SnapcliError, its fail event attached, as run_job does."""
-    spec = JobSpec.of(video_id, request, output_dir, options, ffmpeg)
+    spec = JobSpec.of(video_id, request, output_dir, options, current(settings).ffmpeg)
     try:
         event = run_announced(
             request,
             lambda: run_job(
-                video_id, request, output_dir, options, progress=progress, ffmpeg=ffmpeg
+                video_id, request, output_dir, options, progress=progress, settings=settings
             ),
         )
     except SnapcliError as error:
@@ -110,7 +111,7 @@ def submit_vod(
     mapping: Mapping[str, Any],
     output_dir: str | os.PathLike[str] = "snapshots",
     options: OutputOptions | None = None,
-    ffmpeg: str | None = None,
+    settings: Settings | None = None,
 ) -> JobIdentity:
     """Queue a request in the API's words (VOD dialect) for a background worker; its ids."""
     from snapcli.service.jobs import submit
@@ -119,6 +120,7 @@ def submit_vod(
     if not made.video_id:
         raise InvalidParameter("VideoId is missing: name the video file.")
     extra = {"ReferenceId": made.reference_id} if made.reference_id else {}
+    ffmpeg = current(settings).ffmpeg
     spec = JobSpec.of(made.video_id, made.request, output_dir, made.options, ffmpeg, extra=extra)
     return submit(spec)
 
@@ -152,7 +154,7 @@ class VodDialect:
                 request,
                 spec.output_dir,
                 OutputOptions(**spec.options),
-                ffmpeg=spec.ffmpeg,
+                settings=Settings.from_environment().with_ffmpeg(spec.ffmpeg),
                 workers=workers,
                 decoder_threads=decoder_threads,
                 name=spec.name,
