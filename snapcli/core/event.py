@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from snapcli.core.layout import SheetRecord
+from snapcli.core.names import SHEET_FORMAT, SNAPSHOT_FORMAT
 from snapcli.core.request import SnapshotRequest
 from snapcli.errors import SnapcliError
 
@@ -122,16 +123,12 @@ def success_event(
                 identity,
                 "NormalSnapshot",
                 len(snapshots),
-                "snapshot-{SnapshotCount}.jpg",
+                SNAPSHOT_FORMAT,
                 folder_uri,
             )
         )
     if sprites:
-        infos.append(
-            _info(
-                identity, "SpriteSnapshot", len(sprites), "sprite-{SnapshotCount}.jpg", folder_uri
-            )
-        )
+        infos.append(_info(identity, "SpriteSnapshot", len(sprites), SHEET_FORMAT, folder_uri))
     for name in vtt_files:
         infos.append(_info(identity, "WebVttSnapshot", 1, name, folder_uri))
     event["SnapshotInfos"] = infos

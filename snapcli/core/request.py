@@ -20,6 +20,7 @@ from snapcli.errors import InvalidParameter
 FrameType = Literal["normal", "intra"]
 
 MAX_OFFSET_TIMES = 30
+DEFAULT_COUNT = 1  # Count not given: one snapshot (or one to spread)
 MAX_COUNT = 100_000  # not an API limit: a guard against a typo that would run for days
 MIN_SIDE, MAX_SIDE = 8, 4096
 MAX_USER_DATA_BYTES = 1024
@@ -85,6 +86,11 @@ class SnapshotRequest:
     # (BlackLevel %, PixelBlackThreshold): a job of several shots from 0 starts at the first frame
     # of the first 5 s that is not that dark (the MTS dialect's black-frame filter).
     skip_black: tuple[int, int] | None = None
+
+    @property
+    def count_or_default(self) -> int:
+        """Count, or the API's default of one snapshot when it is not given."""
+        return DEFAULT_COUNT if self.count is None else self.count
 
     def to_api(self) -> dict[str, Any]:
         """The request in the API's own spelling (what a job record or a resume check compares)."""

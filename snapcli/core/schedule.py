@@ -44,11 +44,11 @@ def early_times(request: SnapshotRequest) -> list[int] | None:
     if request.offset_times:
         return list(request.offset_times)
     if request.interval == 0:
-        return [request.offset_time] if (request.count or 1) == 1 else None
+        return [request.offset_time] if request.count_or_default == 1 else None
     if request.interval is not None and request.count is None:
         return None
     step_ms = (request.interval or DEFAULT_COUNT_INTERVAL_S) * 1000
-    return [request.offset_time + k * step_ms for k in range(request.count or 1)]
+    return [request.offset_time + k * step_ms for k in range(request.count_or_default)]
 
 
 def _requested_times(request: SnapshotRequest, duration: Fraction) -> list[int]:
@@ -57,7 +57,7 @@ def _requested_times(request: SnapshotRequest, duration: Fraction) -> list[int]:
     start = request.offset_time
     count, interval = request.count, request.interval
     if interval == 0:
-        n = count or 1
+        n = request.count_or_default
         step = (duration - start) / n
         if step <= 0:
             return [start]

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
 
-VTT_NAME = "thumbnails.vtt"
-
 
 @dataclass(frozen=True)
 class Cue:

@@ -26,12 +26,12 @@ from snapcli.core.event import (
 )
 from snapcli.core.geometry import FrameGeometry, output_size, round_half_up
 from snapcli.core.layout import SheetRecord, SpriteLayout
+from snapcli.core.names import EVENT_FILE, snapshot_name, vtt_name
 from snapcli.core.plan import plan_extraction
 from snapcli.core.request import SnapshotRequest
 from snapcli.core.schedule import Shot, early_times, schedule
-from snapcli.core.vtt import VTT_NAME, cue_url, render, thumbnail_cues
-from snapcli.engine.output import StagedOutput, result_name, snapshot_name
-from snapcli.engine.ownership import EVENT_FILE
+from snapcli.core.vtt import cue_url, render, thumbnail_cues
+from snapcli.engine.output import StagedOutput, result_name
 from snapcli.errors import InternalError, SnapcliError
 from snapcli.media import runner
 from snapcli.media.extract import encodes_jpeg, extract, first_frame_not_black
@@ -182,7 +182,7 @@ def _probe_windows(
         return times
     if times is None and request.interval != 0:  # every Interval to the end: the whole video
         return None
-    count = len(times) if times is not None else request.count or 1
+    count = len(times) if times is not None else request.count_or_default
     large = INTRA_LARGE_FILE_BYTES if intra else LARGE_FILE_BYTES
     if duration is None or count > MAX_SPREAD_WINDOWS or file_size(video) < large:
         return None
@@ -385,7 +385,7 @@ class _Job:
                 for shot in taken
                 if shot.index in targets or shot.path  # a snapshot left out of the sheets
             ]
-            name = VTT_NAME if scale == 1 else VTT_NAME.replace(".vtt", f"@{scale}x.vtt")
+            name = vtt_name(scale)
             cues = thumbnail_cues(pictures, self.info.duration_ms)
             staged.write_bytes(name, render(cues).encode())
             written.append(name)

@@ -25,8 +25,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from snapcli.core.names import OWN_NAME
 from snapcli.engine.ownership import (
-    OWN_NAME,
     PREVIOUS,
     STAGING_MARKER,
     describe_occupant,
@@ -52,10 +52,6 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
-
-
-def snapshot_name(index: int) -> str:
-    return f"snapshot-{index:05d}.jpg"
 
 
 def result_name(file_name: str) -> str:

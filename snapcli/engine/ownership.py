@@ -16,15 +16,12 @@ import stat
 from pathlib import Path
 from typing import Any
 
-EVENT_FILE = "snapshots.json"
+from snapcli.core.names import EVENT_FILE, OWN_NAME
+
 STAGING_MARKER = ".snapcli-staging.json"
 MAX_EVENT_BYTES = 64 << 20
 PREVIOUS = "previous"  # a result set aside, inside a staging folder, while it is replaced
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
-# Every name snapcli writes into a result folder.
-OWN_NAME = re.compile(
-    r"(snapshot|sprite)-\d{5,}(@\dx)?\.jpg|thumbnails(@\dx)?\.vtt|snapshots\.json"
-)
 
 
 def read_event(folder: Path) -> dict[str, Any] | None:

@@ -15,16 +15,12 @@ from math import ceil
 from typing import TYPE_CHECKING
 
 from snapcli.core.layout import SheetRecord, SpriteLayout
+from snapcli.core.names import sheet_name
 
 if TYPE_CHECKING:  # Pillow loads when a picture is made: a job without sheets may need none
     from PIL import Image
 
 Writer = Callable[[str, bytes], None]
-
-
-def sheet_name(sheet: int, scale: int = 1) -> str:
-    suffix = "" if scale == 1 else f"@{scale}x"
-    return f"sprite-{sheet:05d}{suffix}.jpg"
 
 
 def background_rgb(color: str, rng: random.Random | None = None) -> tuple[int, int, int]:

@@ -22,8 +22,8 @@ from snapcli.core.mts import (
     tile_pattern,
     vtt_companion,
 )
+from snapcli.core.names import vtt_name
 from snapcli.core.request import PROTOCOL_KEYS
-from snapcli.core.vtt import VTT_NAME
 from snapcli.engine.job import OutputOptions, run_job
 from snapcli.engine.output import remove_orphans
 from snapcli.engine.ownership import is_snapcli_result, remove_result
@@ -190,11 +190,11 @@ def _publish(
         )
     paths_of = {name: place.path for name, place in moves.items()}
     if track is not None:
-        text = _relinked((staging / VTT_NAME).read_text(encoding="utf-8"), paths_of, track.path)
-        (staging / VTT_NAME).write_text(text, encoding="utf-8")
+        text = _relinked((staging / vtt_name()).read_text(encoding="utf-8"), paths_of, track.path)
+        (staging / vtt_name()).write_text(text, encoding="utf-8")
     placed: list[Target] = []
     try:
-        for name, place in [*moves.items(), *([(VTT_NAME, track)] if track else [])]:
+        for name, place in [*moves.items(), *([(vtt_name(), track)] if track else [])]:
             place.put(staging / name)
             placed.append(place)
     except (OSError, SnapcliError) as error:
