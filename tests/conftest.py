@@ -1,111 +1,18 @@
-"""Test videos, made once per session with ffmpeg's lavfi sources, and helpers to read them back.
-
-Every video shows its own frame number: a band of 12 blocks over testsrc2, block i light when bit
-i of the frame number is set. Reading the blocks out of a JPG tells which frame it is, whatever
-snapcli believes, robust to scaling and JPEG noise.
-"""
+"""The fixtures: videos generated once per session (tests/support/videos.py makes them), bad
+files, MP4 shapes, isolated state, both ffmpegs, and snapcli's CLI run in-process."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
-import threading
 from dataclasses import dataclass
 from fractions import Fraction
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from PIL import Image
+from support.videos import H264, TestVideo, cfr_times, make_video, x264
 
 from snapcli.cli import main as snapcli_cli
-
-BITS = 12
-WIDTH, HEIGHT, BAND_HEIGHT = 256, 144, 32
-
-
-@dataclass(frozen=True)
-class TestVideo:
-    __test__ = False  # not a test class
-
-    """A generated video and what the test knows about it independently of snapcli."""
-
-    path: Path
-    frame_times_ms: tuple[Fraction, ...]  # presentation time of frame n, from the first frame
-    keyframe_every: int | None = None  # frames between keyframes, when fixed
-
-    def frame_shown_at(self, time_ms: int) -> int:
-        """docs/api.md §4 from the test's own knowledge: the last frame starting by t + 0.5 ms."""
-        shown = [
-            n for n, start in enumerate(self.frame_times_ms) if start <= time_ms + Fraction(1, 2)
-        ]
-        return shown[-1] if shown else 0
-
-    @property
-    def duration_ms(self) -> Fraction:
-        times = self.frame_times_ms
-        return times[-1] + (times[-1] - times[-2])
-
-
-def band_source(rate: str, width: int = WIDTH) -> str:
-    """One pixel a bit, scaled up to the band: the expression runs on 12 pixels a frame."""
-    bit = f"mod(floor(N/pow(2,floor(X*{BITS}/W))),2)"
-    return (
-        f"color=c=black:size={BITS}x1:rate={rate},format=yuv444p,"
-        f"geq=lum='if({bit},235,16)':cb=128:cr=128,scale={width}:{BAND_HEIGHT}:flags=neighbor,setsar=1"
-    )
-
-
-def make_video(
-    path: Path,
-    *,
-    seconds: float,
-    rate: str = "25",
-    codec: list[str],
-    extra_filters: str = "",
-    output: list[str] = (),  # type: ignore[assignment]
-    width: int = WIDTH,
-    pix_fmt: str = "yuv420p",
-) -> Path:
-    picture = f"testsrc2=size={width}x{HEIGHT - BAND_HEIGHT}:rate={rate}"
-    graph = f"[1][0]vstack,format={pix_fmt}{',' + extra_filters if extra_filters else ''}"
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", picture, "-f", "lavfi",
-         "-i", band_source(rate, width), "-filter_complex", graph, "-t", str(seconds),
-         *codec, *output, str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
-
-
-def cfr_times(count: int, rate: Fraction) -> tuple[Fraction, ...]:
-    return tuple(Fraction(1000 * n) / rate for n in range(count))
-
-
-def frame_number(
-    image: Image.Image, rows: tuple[float, float] = (0.0, BAND_HEIGHT / HEIGHT)
-) -> int:
-    """The frame number a picture shows in its band (upright picture expected)."""
-    gray = image.convert("L")
-    width, height = gray.size
-    y = int(height * (rows[0] + rows[1]) / 2)
-    number = 0
-    for bit in range(BITS):
-        x = int((bit + 0.5) * width / BITS)
-        if gray.getpixel((x, y)) > 128:  # type: ignore[operator]
-            number |= 1 << bit
-    return number
-
-
-def x264(gop: int, b_frames: int) -> list[str]:
-    """H.264 with a fixed GOP (no scene-cut keyframes) and B-frames."""
-    return ["-c:v", "libx264", "-preset", "veryfast", "-bf", str(b_frames), "-g", str(gop),
-            "-keyint_min", str(gop), "-sc_threshold", "0"]  # fmt: skip
-
-
-H264 = x264(100, 3)
 
 
 @pytest.fixture(scope="session")
@@ -430,58 +337,6 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     return run
 
 
-class Receiver:
-    """A local HTTP server that keeps the path and JSON body of every POST it answers; it answers
-    with `answer` (JSON)."""
-
-    def __init__(self, answer: dict[str, Any] | None = None) -> None:
-        self.paths: list[str] = []
-        self.bodies: list[Any] = []
-        reply = json.dumps(answer or {}).encode()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.paths.append(self.path)
-                receiver.bodies.append(json.loads(body) if body else None)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
-def sdk_query_string(client_class: Any, request: Any, answer: dict[str, Any]) -> str:
-    """The query string an official SDK client sends for a SubmitSnapshotJob request, caught by
-    a local server standing in for the cloud."""
-    from alibabacloud_tea_openapi import models as open_api
-
-    receiver = Receiver(answer)
-    config = open_api.Config(
-        access_key_id="id", access_key_secret="secret", protocol="http",
-        endpoint=f"127.0.0.1:{receiver.port}", region_id="cn-shanghai",
-    )  # fmt: skip
-    try:
-        client_class(config).submit_snapshot_job(request)
-    finally:
-        receiver.close()
-    return receiver.paths[0].split("?", 1)[1]
-
-
-# Tests that need ffmpeg and generated videos are marked `media`; the rest are the fast tier
-# (`pytest -m "not media"`), which runs with no ffmpeg at all.
 MEDIA_FIXTURES = {"videos", "bad_files", "mp4_variants", "slow_video", "ffmpeg_build", "media",
                   "storage", "tree", "sample", "served"}  # fmt: skip
 MEDIA_MODULES = {"test_colour", "test_player_e2e", "test_docs"}

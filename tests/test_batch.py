@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TestVideo
+from support.videos import TestVideo
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Receiver, TestVideo, frame_number
 from PIL import Image
+from support.servers import Receiver
+from support.videos import TestVideo, frame_number
 
 KILLED_MID_JOB = """
 import os, signal, sys

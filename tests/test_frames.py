@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TestVideo, frame_number
 from PIL import Image
+from support.videos import TestVideo, frame_number
 
 import snapcli
 

@@ -12,8 +12,8 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import TestVideo, frame_number
 from PIL import Image
+from support.videos import TestVideo, frame_number
 
 import snapcli
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BAND_HEIGHT, band_source, frame_number, sdk_query_string, x264
 from PIL import Image
+from support.servers import sdk_query_string
+from support.videos import BAND_HEIGHT, band_source, frame_number, x264
 
 from snapcli.core.mts import object_name, read_mts_request
 

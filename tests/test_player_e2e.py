@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import frame_number
 from PIL import Image
+from support.videos import frame_number
 
 E2E = Path(__file__).parent / "e2e"
 SAMPLE = Path(__file__).parent.parent / "samples" / "sample.mp4"

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TestVideo
-from hostile import HostileServer, Listener, raw, redirect_to, silent, trickle
 from PIL import Image
+from support.hostile import HostileServer, Listener, raw, redirect_to, silent, trickle
+from support.videos import TestVideo
 
 
 def tree_state(folder: Path) -> dict[str, str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import webvtt
-from conftest import TestVideo, frame_number
 from PIL import Image, ImageChops, ImageStat
+from support.videos import TestVideo, frame_number
 
 import snapcli
 from snapcli.core.layout import SpriteLayout

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Receiver, TestVideo, frame_number, sdk_query_string
 from PIL import Image
+from support.servers import Receiver, sdk_query_string
+from support.videos import TestVideo, frame_number
 
 from snapcli.core.request import build_request, read_api_request
 from snapcli.core.wire import read_wire_request

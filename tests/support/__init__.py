@@ -1,0 +1,1 @@
+"""What the tests share: video makers and readers, servers on loopback, SDK helpers."""
