@@ -256,24 +256,11 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
         return ExitStatus.SUCCESS
 
     from snapcli.cli.render import BatchProgress, print_batch_summary
-    from snapcli.service.dialects import JobSpec
-    from snapcli.service.vod import record_quietly
 
     display = BatchProgress(len(items), enabled=not (quiet or as_jsonl) and sys.stderr.isatty())
 
     def report(outcome: Any) -> None:
         display.finished(outcome)
-        if outcome.status in ("success", "fail") and outcome.event:
-            item = outcome.item
-            spec = JobSpec.of(
-                str(item.video),
-                request,
-                item.output_dir,
-                options,
-                ctx.obj["settings"].ffmpeg,
-                name=item.name,
-            )
-            record_quietly(spec, outcome.event)
         if as_jsonl:
             event = dict(outcome.event or {})
             if outcome.status == "skipped":

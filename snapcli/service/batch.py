@@ -32,7 +32,9 @@ from snapcli.engine.ownership import read_event
 from snapcli.errors import InvalidParameter, SnapcliError
 from snapcli.media import runner
 from snapcli.service.callback import run_announced
-from snapcli.settings import Settings
+from snapcli.service.dialects import JobSpec
+from snapcli.service.vod import record_quietly
+from snapcli.settings import Settings, current
 
 VIDEO_EXTENSIONS = (
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".mts", ".mpg", ".mpeg",
@@ -194,8 +196,10 @@ def run_batch(
     settings: Settings | None = None,
     on_start: Callable[[BatchItem], None] | None = None,
     on_done: Callable[[BatchOutcome], None] | None = None,
+    record: bool = True,
 ) -> BatchSummary:
-    """Run one job per item, `jobs` at a time; report each outcome as it ends.
+    """Run one job per item, `jobs` at a time; record each finished job in the job records
+    (unless `record` is False) and report each outcome as it ends.
 
     On KeyboardInterrupt no new job starts, running ffmpeg children are killed, their partial
     outputs removed, and the summary comes back with `interrupted` set.
@@ -206,7 +210,18 @@ def run_batch(
     summary = BatchSummary()
     started = time.monotonic()
 
-    def record(outcome: BatchOutcome) -> None:
+    ffmpeg = current(settings).ffmpeg
+
+    def tally(outcome: BatchOutcome) -> None:
+        if record and outcome.status in ("success", "fail") and outcome.event:
+            item = outcome.item
+            spec = JobSpec.of(
+                str(item.video), request, item.output_dir, options, ffmpeg, name=item.name
+            )
+            event = outcome.event
+            record_quietly(
+                spec, event if isinstance(event, SnapshotComplete) else SnapshotComplete(event)
+            )
         if outcome.status == "success":
             summary.succeeded += 1
         elif outcome.status == "skipped":
@@ -246,16 +261,16 @@ def run_batch(
         for item in items:
             done_event = None if force else finished_result(item, request, options)
             if done_event is not None:
-                record(BatchOutcome(item, "skipped", SnapshotComplete(done_event)))
+                tally(BatchOutcome(item, "skipped", SnapshotComplete(done_event)))
                 continue
             while len(pending) >= jobs:  # bounded: thousands of items never queue up at once
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    record(future.result())
+                    tally(future.result())
             pending.add(pool.submit(one, item))
         while pending:  # each outcome reported once, even when Ctrl-C lands in the middle
             future = pending.pop()
-            record(future.result())
+            tally(future.result())
     except KeyboardInterrupt:
         summary.interrupted = True
         runner.stop_all()
@@ -264,7 +279,7 @@ def run_batch(
         pool.shutdown(wait=True, cancel_futures=True)
         for future in pending:
             if future.done() and not future.cancelled():
-                record(future.result())
+                tally(future.result())
     finally:
         pool.shutdown(wait=True)
         summary.seconds = time.monotonic() - started
