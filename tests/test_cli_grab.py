@@ -38,9 +38,15 @@ def test_a_staging_folder_left_by_a_killed_process_is_removed_by_the_next_job(
     lookalike = out / ".snapcli-stage-mine.snapcli-tmp"
     lookalike.mkdir()
     (lookalike / "notes.txt").write_text("mine")
+    # Another machine is writing (a shared folder): whether it lives cannot be told here.
+    remote = out / ".snapcli-stage-remote.snapcli-tmp"
+    remote.mkdir()
+    marker = {"Pid": 999_999_999, "Host": "another-machine", "JobId": ""}
+    (remote / ".snapcli-staging.json").write_text(json.dumps(marker))
     assert run_cli("grab", str(videos["h264"].path), "-q").code == 0
     assert not orphan.exists()
     assert (lookalike / "notes.txt").read_text() == "mine"
+    assert remote.exists()
 
 
 def leftovers(folder: Path) -> list[str]:

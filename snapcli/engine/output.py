@@ -251,8 +251,8 @@ def remove_orphans(root: Path, job_id: str | None = None) -> int:
             continue
         if job_id is not None and marker.get("JobId") != job_id:
             continue
-        if marker.get("Host") == socket.gethostname() and _running(marker.get("Pid")):
-            continue
+        if marker.get("Host") != socket.gethostname() or _running(marker.get("Pid")):
+            continue  # alive, or another machine's: whether it lives cannot be told from here
         folder = Path(entry.path)
         restore = marker.get("Restore")
         if isinstance(restore, str) and (folder / PREVIOUS).is_dir():
