@@ -23,9 +23,7 @@ from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress
 from snapcli.errors import InvalidParameter, SnapcliWarning
 from snapcli.media.probe import VideoInfo
 from snapcli.media.probe import probe as _probe
-from snapcli.service.jobs import find_jobs, wait_for
-from snapcli.service.mts_job import submit_mts
-from snapcli.service.vod import assemble, grab_now, submit_vod
+from snapcli.service.vod import assemble, grab_now
 from snapcli.settings import Settings
 
 FrameType = Literal["normal", "intra"]
@@ -135,6 +133,11 @@ def submit(
     job runs in a background worker (`wait` waits for it). A request with Input and
     SnapshotConfig is in the MTS dialect: its buckets are folders under `storage_root`, and a
     single snapshot without Interval or Num is taken before the answer."""
+    # Here, not above: a grab needs neither the queue nor the MTS dialect.
+    from snapcli.service.jobs import find_jobs, wait_for
+    from snapcli.service.mts_job import submit_mts
+    from snapcli.service.vod import submit_vod
+
     if is_mts(request):
         identity, record, unknown = submit_mts(dict(request), storage_root, settings, wait=wait)
         for key in unknown:
