@@ -29,17 +29,20 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--interval",
             metavar="S",
-            help="Interval: whole seconds between snapshots; 0 spreads Count evenly.",
+            help="Interval: seconds between snapshots (30, 30s, 1m); 0 spreads Count evenly.",
         ),
         click.option(
-            "--offset", metavar="MS", help="SpecifiedOffsetTime: time of the first snapshot (ms)."
+            "--offset",
+            metavar="TIME",
+            help="SpecifiedOffsetTime: time of the first snapshot (ms, or 2.5s, 1:30, 1:02:03.5).",
         ),
         click.option(
             "--at",
             "at",
-            metavar="MS[,MS…]",
+            metavar="TIME[,TIME…]",
             multiple=True,
-            help="SpecifiedOffsetTimes: exact times in ms (repeat, or a comma list; at most 30). "
+            help="SpecifiedOffsetTimes: exact times (ms, or 90s, 1:30, 1:02:03.5; repeat, or a "
+            "comma list; at most 30). "
             "Overrides Count, Interval and offset.",
         ),
         click.option("--width", metavar="PX", help="Width in [8, 4096]; alone, keeps the aspect."),

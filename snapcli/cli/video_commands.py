@@ -151,7 +151,7 @@ def request_from_flags(
         if value not in (None, ()):
             if name == "at":  # the flag replaces the file's times, however spelled
                 request = {k: v for k, v in request.items() if not k.startswith(api)}
-            request[api] = list(value) if isinstance(value, tuple) else value
+            request[api] = _people_times(name, api, value)
     # The cell flags are named like SpriteSnapshotConfig's fields (CellWidth: --cell-width).
     cells = {api: flags.pop(name) for api, name in SPRITE_FIELDS.items()}
     if cells["KeepCellPic"] is not None:
@@ -160,6 +160,26 @@ def request_from_flags(
     if sprite_config is not None or any(value is not None for value in cells.values()):
         return request, sprite_fields(sprite_config, cells)
     return request, True if wants_sprite else None
+
+
+def _people_times(name: str, api: str, value: Any) -> Any:
+    """Times as people write them (1:30, 90s, 2.5s; a bare number is still ms, or seconds for
+    --interval), as the API's numbers."""
+    from snapcli.core.times import time_ms, whole_seconds
+
+    if name == "offset":
+        return time_ms(value, api)
+    if name == "interval":
+        return whole_seconds(value, api)
+    if name == "at":
+        times: list[Any] = []
+        for piece in value:
+            if piece.strip().startswith("["):  # a JSON array, as the API writes it
+                times.append(piece)
+            else:
+                times += [time_ms(part, api) for part in piece.split(",") if part.strip()]
+        return times
+    return value
 
 
 def options_from_flags(flags: dict[str, Any]) -> Any:
