@@ -455,3 +455,12 @@ def test_batch_takes_a_template_too(run_cli, videos: dict[str, TestVideo], tmp_p
     assert result.code == 0
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert all(len(e["Snapshots"]) == 2 for e in events) and len(events) == 2
+
+
+def test_a_request_for_another_action_is_refused_not_queued(run_cli, tmp_path: Path) -> None:
+    listing = "VideoId=talk.mp4&SnapshotType=CoverSnapshot&PageNo=1&PageSize=20"
+    result = run_cli("submit", listing)
+    assert result.code == 2
+    assert json.loads(result.stdout)["Code"] == "InvalidParameter"
+    assert "a ListSnapshots request (SnapshotType, PageNo, PageSize)" in result.stderr
+    assert json.loads(run_cli("jobs", "list", "--json").stdout)["Jobs"] == []

@@ -116,6 +116,7 @@ def submit_vod(
     """Queue a request in the API's words (VOD dialect) for a background worker; its ids."""
     from snapcli.service.jobs import submit
 
+    _refuse_other_actions(mapping)
     made = assemble(mapping, options=replace(options or OutputOptions(), retina=False))
     if not made.video_id:
         raise InvalidParameter("VideoId is missing: name the video file.")
@@ -123,6 +124,25 @@ def submit_vod(
     ffmpeg = current(settings).ffmpeg
     spec = JobSpec.of(made.video_id, made.request, output_dir, made.options, ffmpeg, extra=extra)
     return submit(spec)
+
+
+# Parameters of the VOD API's other actions on snapshots: a request carrying them was meant for
+# another action (a ListSnapshots query signed without Action=, as SDKs' newer signing sends it),
+# and must not become a snapshot job.
+OTHER_ACTIONS = {
+    "ListSnapshots": ("SnapshotType", "PageNo", "PageSize", "AuthTimeout"),
+    "DeleteSnapshots": ("SnapshotIds",),
+}
+
+
+def _refuse_other_actions(mapping: Mapping[str, Any]) -> None:
+    for action, keys in OTHER_ACTIONS.items():
+        found = [key for key in keys if key in mapping]
+        if found:
+            raise InvalidParameter(
+                f"this is a {action} request ({', '.join(found)}), not a SubmitSnapshotJob: "
+                "nothing was queued."
+            )
 
 
 def record_quietly(spec: JobSpec, event: SnapshotComplete) -> None:
