@@ -25,6 +25,7 @@ class ExitStatus(IntEnum):
     BATCH_PARTIAL = 3
     FFMPEG_UNAVAILABLE = 4
     INTERRUPTED = 130
+    CLOSED_PIPE = 141  # 128 + SIGPIPE: stdout's reader went away, as shells report it
 
 
 class SnapcliError(Exception):

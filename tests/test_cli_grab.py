@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -436,3 +437,19 @@ def test_quality_sets_the_jpeg_quantisation(
         assert frame_number(Image.open(picture)) == videos["h264"].frame_shown_at(2000)
         sizes[quality] = picture.stat().st_size
     assert sizes["20"] < sizes["95"] * 0.6
+
+
+@pytest.mark.media
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `snapcli … | head -1` leaves it once head has its line
+    sample = Path(__file__).parent.parent / "samples" / "sample.mp4"
+    try:
+        ran = subprocess.run(
+            [sys.executable, "-m", "snapcli", "grab", str(sample), "--count", "3", "--json"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, cwd=tmp_path, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert ran.returncode == 141 and ran.stderr == ""
+    assert len(list((tmp_path / "snapshots" / "sample").glob("*.jpg"))) == 3  # the job was done

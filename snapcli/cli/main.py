@@ -23,7 +23,19 @@ from snapcli.cli.options import CONTEXT
 from snapcli.errors import ExitStatus, SnapcliError, SnapcliWarning, printable
 
 
-@click.group(context_settings=CONTEXT)
+class _Group(click.Group):
+    """The command group; a reader that goes away (… | head -1) ends a command quietly, with
+    the status shells give a closed pipe, not as a failed job."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(ExitStatus.CLOSED_PIPE) from None
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(package_name="snapcli", prog_name="snapcli")
 @click.option(
     "--ffmpeg",
@@ -102,6 +114,15 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any, *
         warn(str(message))
     else:
         click.echo(f"snapcli: warning: {printable(str(message))}", err=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at nothing, so that Python's last flush on exit meets no closed pipe."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _main(argv: list[str] | None) -> int:
