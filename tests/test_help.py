@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import click
 import pytest
 
@@ -45,3 +50,23 @@ def test_help_and_a_one_frame_job_load_no_pillow_nor_rich() -> None:
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts_for_each_shell(run_cli, shell: str) -> None:
+    result = run_cli("completion", shell)
+    assert result.code == 0 and "_SNAPCLI_COMPLETE" in result.stdout
+
+
+def test_the_shell_completes_commands_options_and_file_names(tmp_path: Path) -> None:
+    def complete(*words: str) -> list[str]:
+        env = {**os.environ, "COMP_WORDS": " ".join(["snapcli", *words]),
+               "COMP_CWORD": str(len(words)), "_SNAPCLI_COMPLETE": "bash_complete"}  # fmt: skip
+        ran = subprocess.run([sys.executable, "-m", "snapcli"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        return ran.stdout.split()
+
+    assert complete("gr") == ["plain,grab"]
+    assert complete("grab", "video.mp4", "--frame") == ["plain,--frame-type"]
+    assert complete("grab", "vid") == ["file,vid"]  # the shell lists the files
+    assert complete("batch", "videos/", "-o", "th") == ["dir,th"]

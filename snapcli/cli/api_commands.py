@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from snapcli.cli.console import api_errors, print_json, warn
-from snapcli.cli.options import CONTEXT
+from snapcli.cli.options import CONTEXT, FILE
 from snapcli.errors import ExitStatus, InvalidParameter, printable
 
 ACTION = "SubmitSnapshotJob"
@@ -236,7 +236,7 @@ def wait_command(job_ids: tuple[str, ...], timeout: float | None, as_json: bool)
 
 
 @click.command("list-snapshots", context_settings=CONTEXT)
-@click.argument("video")
+@click.argument("video", type=FILE)
 @click.option(
     "--type",
     "kind",

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from snapcli.cli import api_commands, video_commands
+from snapcli.cli.completion import completion
 from snapcli.cli.console import warn
 from snapcli.cli.options import CONTEXT
 from snapcli.errors import ExitStatus, SnapcliError, SnapcliWarning, printable
@@ -74,6 +75,7 @@ for command in (
     api_commands.jobs,
     api_commands.list_snapshots,
     api_commands.template,
+    completion,
 ):
     cli.add_command(command)
 

@@ -9,6 +9,10 @@ from typing import Any
 import click
 
 HELP_OPTIONS = ["-h", "--help"]
+# Paths as click types, for the shell to complete file and folder names; they check nothing, so
+# that a missing video gets the API's error code from the library.
+FILE = click.Path()
+FOLDER = click.Path(file_okay=False, exists=False)
 CONTEXT = {"help_option_names": HELP_OPTIONS, "max_content_width": 100}
 
 
@@ -127,6 +131,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default="snapshots",
             show_default=True,
             metavar="DIR",
+            type=FOLDER,
             help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run.",
         ),
         click.option(
@@ -141,7 +146,7 @@ def single_video_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """What grab and sprite take: VIDEO, the request, sprites and VTT, output, --json."""
     return stacked(
         [
-            click.argument("video", required=False),
+            click.argument("video", required=False, type=FILE),
             request_options,
             sprite_options,
             output_options,

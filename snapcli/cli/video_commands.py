@@ -18,6 +18,7 @@ from snapcli.cli.console import (
 )
 from snapcli.cli.options import (
     CONTEXT,
+    FILE,
     output_options,
     request_options,
     single_video_options,
@@ -197,7 +198,7 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=FILE)
 @click.option("-r", "--recursive", is_flag=True, help="Look in subfolders too.")
 @click.option("--include", multiple=True, metavar="GLOB", help="Only videos matching (repeat).")
 @click.option(
@@ -307,7 +308,7 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("video")
+@click.argument("video", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the probe as JSON.")
 @click.pass_context
 def probe(ctx: click.Context, /, video: str, as_json: bool) -> int:
