@@ -453,3 +453,40 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
         os.close(write_end)
     assert ran.returncode == 141 and ran.stderr == ""
     assert len(list((tmp_path / "snapshots" / "sample").glob("*.jpg"))) == 3  # the job was done
+
+
+@pytest.mark.media
+def test_a_sprite_summary_names_its_sheets_and_track(run_cli, tmp_path: Path) -> None:
+    sample = Path(__file__).parent.parent / "samples" / "sample.mp4"
+    result = run_cli("sprite", str(sample), "--interval", "1", "--columns", "2", "--lines", "3")
+    assert result.code == 0, result.stderr
+    folder = tmp_path / "snapshots" / "sample"
+    assert f"sheets: 2 (320×270, 12 cells): {folder}/sprite-00001.jpg … sprite-00002.jpg" in (
+        result.stdout.replace("\n", "")
+    )
+    assert f"track: {folder}/thumbnails.vtt" in result.stdout.replace("\n", "")
+
+
+def test_progress_shows_how_many_and_how_long(slow_video: Path, tmp_path: Path) -> None:
+    import pty
+
+    leader, follower = pty.openpty()  # a terminal for stderr, as a person's shell gives it
+    job = subprocess.Popen(
+        [sys.executable, "-m", "snapcli", "grab", str(slow_video), "--at", "19960,19000,18000"],
+        stdout=subprocess.DEVNULL, stderr=follower, cwd=tmp_path,
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed with the job
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert job.wait(timeout=60) == 0
+    screen = seen.decode(errors="replace")
+    assert "snapshots" in screen and "/3" in screen  # n/N
+    assert "0:00:0" in screen  # the time elapsed

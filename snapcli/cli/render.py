@@ -36,6 +36,11 @@ def print_job_summary(event: dict[str, Any], seconds: float) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    sheet_of = {
+        cell["Snapshot"]: sheet["Path"]
+        for sheet in event.get("Sprites", [])
+        for cell in sheet.get("Cells", [])
+    }
     table = Table(box=None, pad_edge=False, header_style="dim")
     table.add_column("#", justify="right")
     table.add_column("time", justify="right")
@@ -50,13 +55,42 @@ def print_job_summary(event: dict[str, Any], seconds: float) -> None:
             str(shot["Index"]),
             _clock(shot["Time"]),
             _clock(shot["FrameTime"]),
-            shot.get("Path", ""),
+            shot.get("Path") or sheet_of.get(shot["Index"], ""),
         )
     console.print(table)
+    for line in _made_besides(event):
+        console.print(line, highlight=False, soft_wrap=True)
     console.print(
         f"[dim]event: {_shown(folder)}/snapshots.json · JobId {event['JobId']}[/]",
         highlight=False,
     )
+
+
+def _made_besides(event: dict[str, Any]) -> list[str]:
+    """Lines naming the sheets and tracks a job made, beside its snapshots."""
+    lines = []
+    for key, label in (("Sprites", "sheets"), ("RetinaSprites", "sheets @2x")):
+        sheets = event.get(key, [])
+        if sheets:
+            first = sheets[0]
+            cells = sum(len(sheet.get("Cells", [])) for sheet in sheets)
+            names = _in(event, first["Path"])
+            if len(sheets) > 1:
+                names += f" … {sheets[-1]['Path']}"
+            lines.append(
+                f"{label}: {len(sheets)} ({first['Width']}×{first['Height']}, {cells} cells): "
+                f"[cyan]{_shown(names)}[/]"
+            )
+    for info in event.get("SnapshotInfos", []):
+        if info.get("SnapshotType") == "WebVttSnapshot":
+            lines.append(f"track: [cyan]{_shown(_in(event, str(info['SnapshotFormat'])))}[/]")
+    return lines
+
+
+def _in(event: dict[str, Any], name: str) -> str:
+    """A result file's path: in the job's folder."""
+    folder = event.get("OutputDir")
+    return f"{folder}/{name}" if folder else name
 
 
 def print_probe(info: dict[str, Any]) -> None:
