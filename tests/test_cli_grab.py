@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -490,3 +491,23 @@ def test_progress_shows_how_many_and_how_long(slow_video: Path, tmp_path: Path) 
     screen = seen.decode(errors="replace")
     assert "snapshots" in screen and "/3" in screen  # n/N
     assert "0:00:0" in screen  # the time elapsed
+
+
+def test_dash_output_writes_one_snapshot_on_stdout(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    video = videos["h264"]
+
+    def grab(*args: str) -> subprocess.CompletedProcess[bytes]:
+        command = [sys.executable, "-m", "snapcli", "grab", str(video.path), "-o", "-", *args]
+        return subprocess.run(command, capture_output=True, cwd=tmp_path, check=False)
+
+    one = grab("--at", "1.5s", "--width", "128")
+    assert one.returncode == 0 and one.stderr == b""
+    picture = Image.open(io.BytesIO(one.stdout))
+    assert picture.size == (128, 72) and frame_number(picture) == video.frame_shown_at(1500)
+    assert list(tmp_path.iterdir()) == []  # nothing kept
+    several = grab("--count", "3")
+    assert several.returncode == 2 and several.stdout == b""
+    assert b"writes one snapshot, and this request takes 3" in several.stderr
+    assert grab("--at", "0", "--sprite").returncode == 2

@@ -12,7 +12,7 @@ HELP_OPTIONS = ["-h", "--help"]
 # Paths as click types, for the shell to complete file and folder names; they check nothing, so
 # that a missing video gets the API's error code from the library.
 FILE = click.Path()
-FOLDER = click.Path(file_okay=False, exists=False)
+FOLDER = click.Path(file_okay=False, allow_dash=True)
 CONTEXT = {"help_option_names": HELP_OPTIONS, "max_content_width": 100}
 
 
@@ -132,7 +132,8 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             metavar="DIR",
             type=FOLDER,
-            help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run.",
+            help="Where results go: each video gets DIR/<file stem>/, replaced whole on a re-run; "
+            "- writes one snapshot's JPEG on stdout.",
         ),
         click.option(
             "--quality", type=int, default=90, metavar="1-100", help="JPEG quality (default 90)."

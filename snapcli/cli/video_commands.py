@@ -90,6 +90,8 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
     from snapcli import api
 
     as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
+    if flags["output_dir"] == "-":
+        return _grab_to_stdout(ctx, flags, as_json)
     with api_errors(as_json):
         request, sprite = request_from_flags(flags)
         progress = ProgressBar(enabled=not (quiet or as_json))
@@ -119,6 +121,45 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
         from snapcli.cli.render import print_job_summary
 
         print_job_summary(event.to_api(), time.monotonic() - started)
+    return ExitStatus.SUCCESS
+
+
+def _grab_to_stdout(ctx: click.Context, flags: dict[str, Any], as_json: bool) -> int:
+    """-o -: one snapshot's JPEG on stdout, for a pipe; nothing is kept or recorded."""
+    import tempfile
+
+    from snapcli import api
+    from snapcli.errors import InvalidParameter
+
+    with api_errors(as_json):
+        if as_json or flags["vtt"] or flags["retina"]:
+            raise InvalidParameter(
+                "-o - writes one picture on stdout, which then holds nothing else."
+            )
+        if sys.stdout.isatty():
+            raise InvalidParameter("-o - writes a JPEG on stdout, which is a terminal: pipe it.")
+        request, sprite = request_from_flags(flags)
+        if sprite is not None:
+            raise InvalidParameter("-o - writes one snapshot, not sprite sheets.")
+        with tempfile.TemporaryDirectory(prefix="snapcli-stdout-") as folder:
+            event = api.grab(
+                flags["video"],
+                request=request,
+                template_id=flags["template_id"],
+                output_dir=folder,
+                quality=flags["quality"],
+                settings=ctx.obj["settings"],
+                record=False,
+            )
+            pictures = [shot.path for shot in event.snapshots if shot.path]
+            if len(pictures) != 1:
+                raise InvalidParameter(
+                    f"-o - writes one snapshot, and this request takes {len(event.snapshots)}: "
+                    "ask for one time (--at TIME)."
+                )
+            data = pictures[0].read_bytes()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
     return ExitStatus.SUCCESS
 
 
