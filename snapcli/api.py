@@ -48,6 +48,7 @@ def grab(
     vtt: bool = False,
     vtt_base_url: str | None = None,
     retina: bool = False,
+    trim_last_sheet: bool = False,
     progress: Progress | None = None,
     settings: Settings | None = None,
     record: bool = True,
@@ -63,7 +64,8 @@ def grab(
     numbers or numeric strings, VideoId included); the keywords above win over it.
 
     `vtt` writes thumbnails.vtt (`vtt_base_url` makes its URLs absolute); `retina` a second set of
-    sheets at twice the cell size. `progress(done, total)` is called as snapshots are made. The
+    sheets at twice the cell size; `trim_last_sheet` cuts the last sheet to the rows it fills (the
+    API keeps every sheet full size). `progress(done, total)` is called as snapshots are made. The
     job is recorded in the job records (`snapcli jobs`) unless `record` is False.
 
     Raises a SnapcliError subclass on failure: its `code` (the API's), `message`, and the fail
@@ -74,6 +76,7 @@ def grab(
         vtt=vtt,
         vtt_base_url=vtt_base_url,
         retina=retina,
+        trim_last_sheet=trim_last_sheet,
     )
     overrides = {
         "count": count,

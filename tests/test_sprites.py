@@ -271,3 +271,26 @@ def test_sheets_are_written_and_let_go_as_they_fill() -> None:
         writer.add(index, cell)
     assert written == ["sprite-00001.jpg", "sprite-00002.jpg", "sprite-00003.jpg"]
     assert writer._open == {}
+
+
+def test_trim_last_sheet_cuts_it_to_the_rows_it_fills(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    sprite = {"CellWidth": 64, "Columns": 3, "Lines": 3, "Padding": 2, "Margin": 4}
+    full = snapcli.grab(videos["h264"].path, interval=1, sprite=sprite, output_dir=tmp_path / "f")
+    cut = snapcli.grab(videos["h264"].path, interval=1, sprite=sprite, output_dir=tmp_path / "t",
+                       trim_last_sheet=True)  # fmt: skip
+    # 8 thumbnails, 9 cells a sheet: one sheet of 3 rows, the last of which holds 2 cells.
+    assert [(s.width, s.height) for s in full.sprites] == [(204, 8 + 3 * 36 + 4)]
+    assert [(s.width, s.height) for s in cut.sprites] == [(204, 8 + 3 * 36 + 4)]
+    eleven = snapcli.grab(videos["h264"].path, interval=0, count=11, sprite=sprite,
+                           output_dir=tmp_path / "s", trim_last_sheet=True)  # fmt: skip
+    first, last = eleven.sprites
+    assert (first.width, first.height) == (204, 120)  # full: 3 rows
+    assert (last.width, last.height) == (204, 8 + 36) and last.snapshots == (10, 11)  # 1 row
+    assert Image.open(last.path).size == (204, 44)
+    for shot, cell in zip(eleven.snapshots[9:], eleven.to_api()["Sprites"][1]["Cells"]):
+        picture = Image.open(last.path).crop(
+            (cell["X"], cell["Y"], cell["X"] + cell["W"], cell["Y"] + cell["H"])
+        )
+        assert frame_number(picture) == videos["h264"].frame_shown_at(shot.time)

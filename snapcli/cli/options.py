@@ -109,6 +109,11 @@ def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="KeepCellPic: also keep the single JPGs (default), or only the sheets.",
         ),
+        click.option(
+            "--trim-last-sheet",
+            is_flag=True,
+            help="Cut the last sheet to the rows it fills (the API keeps every sheet full size).",
+        ),
         click.option("--vtt", is_flag=True, help="Write thumbnails.vtt, a WebVTT thumbnail track."),
         click.option(
             "--vtt-base-url", metavar="URL", help="Make the VTT's picture URLs absolute under URL."

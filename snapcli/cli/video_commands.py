@@ -108,6 +108,7 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
                     vtt=flags.pop("vtt"),
                     vtt_base_url=flags.pop("vtt_base_url"),
                     retina=flags.pop("retina"),
+                    trim_last_sheet=flags.pop("trim_last_sheet"),
                     progress=progress.update,
                     settings=ctx.obj["settings"],
                 )
@@ -235,6 +236,7 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
         vtt=flags.pop("vtt"),
         vtt_base_url=flags.pop("vtt_base_url"),
         retina=flags.pop("retina"),
+        trim_last_sheet=flags.pop("trim_last_sheet", False),
     )
 
 

@@ -69,6 +69,12 @@ class SpriteLayout:
             2 * self.margin + self.lines * self.cell_height + (self.lines - 1) * self.padding,
         )
 
+    def trimmed_size(self, cells: int) -> tuple[int, int]:
+        """The size of a sheet cut to the rows its `cells` fill (the full width is kept)."""
+        width, _ = self.sheet_size
+        rows = max(1, ceil(cells / self.columns))
+        return width, 2 * self.margin + rows * self.cell_height + (rows - 1) * self.padding
+
     def sheet_count(self, cells: int) -> int:
         return ceil(cells / self.cells_per_sheet)
 

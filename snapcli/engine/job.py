@@ -73,6 +73,7 @@ class OutputOptions:
     vtt: bool = False  # thumbnails.vtt beside the pictures
     vtt_base_url: str | None = None  # absolute cue URLs under this base
     retina: bool = False  # a second set of sheets (and VTT) at twice the cell size
+    trim_last_sheet: bool = False  # the last sheet cut to the rows it fills (the API: full size)
 
 
 def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str, object]:
@@ -85,6 +86,7 @@ def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str
             "Vtt": options.vtt,
             "VttBaseUrl": options.vtt_base_url,
             "Retina": options.retina,
+            "TrimLastSheet": options.trim_last_sheet,
         },
     }
 
@@ -279,7 +281,16 @@ class _Job:
             color = background_rgb(self.request.sprite.color) if self.request.sprite else (0, 0, 0)
             step = self.request.sprite.cell_step if self.request.sprite else 1
             sheets = [
-                SheetWriter(layout, total, color, staged.write_bytes, quality, scale, step)
+                SheetWriter(
+                    layout,
+                    total,
+                    color,
+                    staged.write_bytes,
+                    quality,
+                    scale,
+                    step,
+                    trim_last=self.options.trim_last_sheet,
+                )
                 for scale, layout in self.layouts
             ]
             done = 0

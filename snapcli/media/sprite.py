@@ -55,6 +55,7 @@ class SheetWriter:
         quality: int,
         scale: int = 1,
         cell_step: int = 1,
+        trim_last: bool = False,
     ) -> None:
         self.layout = layout
         self.cell_step = cell_step
@@ -70,6 +71,10 @@ class SheetWriter:
             sheet: SheetRecord(sheet, sheet_name(sheet, scale), *layout.sheet_size)
             for sheet in range(1, layout.sheet_count(self.total_cells) + 1)
         }
+        if trim_last and self.records:  # the last sheet cut to the rows it fills
+            last = self.records[len(self.records)]
+            cells = layout.cells_on_sheet(last.index, self.total_cells)
+            last.width, last.height = layout.trimmed_size(cells)
 
     def add(self, snapshot_index: int, picture: Image.Image) -> None:
         """Place snapshot `snapshot_index` (1-based, schedule order) in its cell, if it has one."""
@@ -95,9 +100,10 @@ class SheetWriter:
             if complete:
                 del self._open[box.sheet]
         if complete:
-            self._write(
-                self.records[box.sheet].name, encode_jpeg(sheet, self._quality, full_chroma=True)
-            )
+            record = self.records[box.sheet]
+            if (record.width, record.height) != sheet.size:
+                sheet = sheet.crop((0, 0, record.width, record.height))
+            self._write(record.name, encode_jpeg(sheet, self._quality, full_chroma=True))
 
     def finished_records(self) -> list[SheetRecord]:
         """Every sheet's record, cells in snapshot order, once all are written."""
