@@ -511,3 +511,22 @@ def test_dash_output_writes_one_snapshot_on_stdout(
     assert several.returncode == 2 and several.stdout == b""
     assert b"writes one snapshot, and this request takes 3" in several.stderr
     assert grab("--at", "0", "--sprite").returncode == 2
+
+
+def test_a_staging_folder_killed_before_its_marker_is_removed_too(
+    run_cli, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    import hashlib
+    import socket
+
+    out = tmp_path / "snapshots"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    host = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+    empty = out / f".snapcli-stage-{host}-{dead.stdout.strip()}-abc.snapcli-tmp"
+    empty.mkdir(parents=True)
+    (empty / ".snapcli-staging.json").write_text('{"Pid": 1')  # cut short by the kill
+    alive = out / f".snapcli-stage-{host}-{os.getpid()}-abc.snapcli-tmp"  # this very process
+    alive.mkdir()
+    assert run_cli("grab", str(videos["h264"].path), "-q").code == 0
+    assert not empty.exists() and alive.exists()

@@ -70,3 +70,13 @@ def test_the_shell_completes_commands_options_and_file_names(tmp_path: Path) -> 
     assert complete("grab", "video.mp4", "--frame") == ["plain,--frame-type"]
     assert complete("grab", "vid") == ["file,vid"]  # the shell lists the files
     assert complete("batch", "videos/", "-o", "th") == ["dir,th"]
+
+
+def test_help_is_grouped_and_says_each_commands_own_defaults(run_cli) -> None:
+    grab = run_cli("grab", "--help").stdout
+    for section in ("Request: the API's parameters", "Sprite sheets and the VTT track", "Output:"):
+        assert section in grab
+    assert "(default: the snapshot size)" in grab and "(default: keep)" in grab
+    sprite = " ".join(run_cli("sprite", "--help").stdout.split())
+    assert "Cell width (default: 160)" in sprite and "(default: delete)" in sprite
+    assert "Default here: 2, to the end." in sprite

@@ -1,5 +1,6 @@
-"""The flags that several commands share, bundled as decorators: the VOD request parameters, the
-sprite and VTT flags, the output flags."""
+"""The flags that several commands share, bundled as decorators, each bundle a group of its own
+in --help (cloup's option groups): the VOD request parameters, the sprite and VTT flags, the
+output flags."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
+import cloup
 
 HELP_OPTIONS = ["-h", "--help"]
 # Paths as click types, for the shell to complete file and folder names; they check nothing, so
@@ -14,6 +16,9 @@ HELP_OPTIONS = ["-h", "--help"]
 FILE = click.Path()
 FOLDER = click.Path(file_okay=False, allow_dash=True)
 CONTEXT = {"help_option_names": HELP_OPTIONS, "max_content_width": 100}
+# What `snapcli sprite` asks for when not told otherwise: what web players want.
+SPRITE_DEFAULT_INTERVAL = "2"
+SPRITE_DEFAULT_CELL_WIDTH = "160"
 
 
 def stacked(
@@ -26,14 +31,16 @@ def stacked(
     return decorated
 
 
-def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The VOD request parameters of docs/api.md §1, as flags (the library checks the values)."""
+def request_options(command: Callable[..., Any], for_sprite: bool = False) -> Callable[..., Any]:
+    """The VOD request parameters of docs/api.md §1, as flags (the library checks the values).
+    `for_sprite`: the help says the sprite command's own defaults."""
     options = [
         click.option("--count", metavar="N", help="Count: the most snapshots to take (≥ 1)."),
         click.option(
             "--interval",
             metavar="S",
-            help="Interval: seconds between snapshots (30, 30s, 1m); 0 spreads Count evenly.",
+            help="Interval: seconds between snapshots (30, 30s, 1m); 0 spreads Count evenly."
+            + (f" Default here: {SPRITE_DEFAULT_INTERVAL}, to the end." if for_sprite else ""),
         ),
         click.option(
             "--offset",
@@ -80,11 +87,12 @@ def request_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "as well override its values.",
         ),
     ]
-    return stacked(options, command)
+    return cloup.option_group("Request: the API's parameters (docs/api.md)", *options)(command)
 
 
-def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """SpriteSnapshotConfig (docs/api.md §5) and the VTT track (§6); any cell flag makes sprites."""
+def sprite_options(command: Callable[..., Any], for_sprite: bool = False) -> Callable[..., Any]:
+    """SpriteSnapshotConfig (docs/api.md §5) and the VTT track (§6); any cell flag makes sprites.
+    `for_sprite`: the help says the sprite command's own defaults."""
     options = [
         click.option("--sprite", is_flag=True, help="Make sprite sheets (all defaults)."),
         click.option(
@@ -92,7 +100,12 @@ def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="JSON",
             help="SpriteSnapshotConfig as JSON (single quotes allowed); cell flags override it.",
         ),
-        click.option("--cell-width", metavar="PX", help="Cell width (default: snapshot size)."),
+        click.option(
+            "--cell-width",
+            metavar="PX",
+            help="Cell width (default: "
+            + (f"{SPRITE_DEFAULT_CELL_WIDTH})." if for_sprite else "the snapshot size)."),
+        ),
         click.option(
             "--cell-height", metavar="PX", help="Cell height; one alone keeps the aspect."
         ),
@@ -107,14 +120,20 @@ def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--keep-cells/--delete-cells",
             "keep_cells",
             default=None,
-            help="KeepCellPic: also keep the single JPGs (default), or only the sheets.",
+            help="KeepCellPic: also keep the single JPGs, or only the sheets (default: "
+            + ("delete)." if for_sprite else "keep)."),
         ),
         click.option(
             "--trim-last-sheet",
             is_flag=True,
             help="Cut the last sheet to the rows it fills (the API keeps every sheet full size).",
         ),
-        click.option("--vtt", is_flag=True, help="Write thumbnails.vtt, a WebVTT thumbnail track."),
+        click.option(
+            "--vtt",
+            is_flag=True,
+            help="Write thumbnails.vtt, a WebVTT thumbnail track"
+            + (" (always, here)." if for_sprite else "."),
+        ),
         click.option(
             "--vtt-base-url", metavar="URL", help="Make the VTT's picture URLs absolute under URL."
         ),
@@ -125,7 +144,7 @@ def sprite_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "thumbnails@2x.vtt) for high-density screens.",
         ),
     ]
-    return stacked(options, command)
+    return cloup.option_group("Sprite sheets and the VTT track", *options)(command)
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -145,16 +164,16 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
     ]
-    return stacked(options, command)
+    return cloup.option_group("Output", *options)(command)
 
 
-def single_video_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def single_video_options(for_sprite: bool = False) -> Callable[..., Any]:
     """What grab and sprite take: VIDEO, the request, sprites and VTT, output, --json."""
-    return stacked(
+    return lambda command: stacked(
         [
             click.argument("video", required=False, type=FILE),
-            request_options,
-            sprite_options,
+            lambda c: request_options(c, for_sprite),
+            lambda c: sprite_options(c, for_sprite),
             output_options,
             click.option(
                 "--json",

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import click
+import cloup
 
 from snapcli.cli.console import (
     ProgressBar,
@@ -19,6 +20,8 @@ from snapcli.cli.console import (
 from snapcli.cli.options import (
     CONTEXT,
     FILE,
+    SPRITE_DEFAULT_CELL_WIDTH,
+    SPRITE_DEFAULT_INTERVAL,
     output_options,
     request_options,
     single_video_options,
@@ -27,8 +30,8 @@ from snapcli.cli.options import (
 from snapcli.errors import ExitStatus, SnapcliError
 
 
-@click.command(context_settings=CONTEXT)
-@single_video_options
+@cloup.command(context_settings=CONTEXT)
+@single_video_options()
 @click.pass_context
 def grab(ctx: click.Context, /, **flags: Any) -> int:
     """Take snapshots of VIDEO: the exact frames a player shows at the requested times.
@@ -50,12 +53,8 @@ def grab(ctx: click.Context, /, **flags: Any) -> int:
     return _grab(ctx, flags)
 
 
-SPRITE_DEFAULT_INTERVAL = "2"
-SPRITE_DEFAULT_CELL_WIDTH = "160"
-
-
-@click.command(context_settings=CONTEXT)
-@single_video_options
+@cloup.command(context_settings=CONTEXT)
+@single_video_options(for_sprite=True)
 @click.pass_context
 def sprite(ctx: click.Context, /, **flags: Any) -> int:
     """Make a player-ready thumbnail track for VIDEO: sprite sheets and thumbnails.vtt.
@@ -240,24 +239,30 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
     )
 
 
-@click.command(context_settings=CONTEXT)
+@cloup.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=FILE)
-@click.option("-r", "--recursive", is_flag=True, help="Look in subfolders too.")
-@click.option("--include", multiple=True, metavar="GLOB", help="Only videos matching (repeat).")
-@click.option(
-    "--exclude", multiple=True, metavar="GLOB", help="Leave out videos matching (repeat)."
+@cloup.option_group(
+    "Which videos",
+    click.option("-r", "--recursive", is_flag=True, help="Look in subfolders too."),
+    click.option("--include", multiple=True, metavar="GLOB", help="Only videos matching (repeat)."),
+    click.option(
+        "--exclude", multiple=True, metavar="GLOB", help="Leave out videos matching (repeat)."
+    ),
+    click.option(
+        "--ext",
+        "extensions",
+        metavar="EXT[,EXT…]",
+        help="Which files in folders are videos (default: mp4,m4v,mov,mkv,webm,avi,ts,m2ts,mts,"
+        "mpg,mpeg,flv,wmv,3gp,ogv,mxf).",
+    ),
 )
-@click.option(
-    "--ext",
-    "extensions",
-    metavar="EXT[,EXT…]",
-    help="Which files in folders are videos (default: mp4,m4v,mov,mkv,webm,avi,ts,m2ts,mts,"
-    "mpg,mpeg,flv,wmv,3gp,ogv,mxf).",
+@cloup.option_group(
+    "Running the batch",
+    click.option("-j", "--jobs", metavar="N", help="Videos at once (default: one per core)."),
+    click.option("--force", is_flag=True, help="Redo videos that already have a finished result."),
+    click.option("--jsonl", is_flag=True, help="Print one event per line on stdout as jobs end."),
+    click.option("--dry-run", is_flag=True, help="List what would run, and run nothing."),
 )
-@click.option("-j", "--jobs", metavar="N", help="Videos at once (default: one per core).")
-@click.option("--force", is_flag=True, help="Redo videos that already have a finished result.")
-@click.option("--jsonl", is_flag=True, help="Print one event per line on stdout as jobs end.")
-@click.option("--dry-run", is_flag=True, help="List what would run, and run nothing.")
 @request_options
 @sprite_options
 @output_options
@@ -350,7 +355,7 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
     return ExitStatus.BATCH_PARTIAL if summary.failed else ExitStatus.SUCCESS
 
 
-@click.command(context_settings=CONTEXT)
+@cloup.command(context_settings=CONTEXT)
 @click.argument("video", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the probe as JSON.")
 @click.pass_context

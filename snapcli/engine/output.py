@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -99,7 +100,9 @@ class StagedOutput:
             self.root.mkdir(parents=True, exist_ok=True)
             remove_orphans(self.root)
             self.staging = Path(
-                tempfile.mkdtemp(prefix=STAGING_PREFIX, suffix=STAGING_SUFFIX, dir=self.root)
+                tempfile.mkdtemp(
+                    prefix=_maker(STAGING_PREFIX), suffix=STAGING_SUFFIX, dir=self.root
+                )
             )
             self._made = True
             os.chmod(self.staging, 0o777 & ~_UMASK)  # mkdtemp's 0700 would hide the result
@@ -166,7 +169,9 @@ class StagedOutput:
         """Where folders cannot be swapped in one step: move the previous result aside, put the
         new one in place, remove the previous one."""
         self._guarded(lambda: (self.staging / STAGING_MARKER).unlink())
-        aside = Path(tempfile.mkdtemp(prefix=ASIDE_PREFIX, suffix=STAGING_SUFFIX, dir=self.root))
+        aside = Path(
+            tempfile.mkdtemp(prefix=_maker(ASIDE_PREFIX), suffix=STAGING_SUFFIX, dir=self.root)
+        )
         _write_marker(aside, self.job_id, restore=self.name)
         moved = aside / PREVIOUS
         self._guarded(lambda: os.rename(self.final, moved))
@@ -248,6 +253,11 @@ def remove_orphans(root: Path, job_id: str | None = None) -> int:
         if marker is None:
             if is_snapcli_result(Path(entry.path)):  # a previous result swapped out, then killed
                 remove_result(Path(entry.path))
+            elif _unmarked_and_dead(Path(entry.path)):  # killed before its marker was written
+                with contextlib.suppress(OSError):
+                    (Path(entry.path) / STAGING_MARKER).unlink(missing_ok=True)
+                    os.rmdir(entry.path)
+                    removed += 1
             continue
         if job_id is not None and marker.get("JobId") != job_id:
             continue
@@ -263,6 +273,30 @@ def remove_orphans(root: Path, job_id: str | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
         removed += 1
     return removed
+
+
+def _maker(prefix: str) -> str:
+    """A staging folder's name prefix that says who makes it (a digest of the host name, and
+    the process), so that one left empty by a kill before its marker was written is known."""
+    return f"{prefix}{_host_digest()}-{os.getpid()}-"
+
+
+def _host_digest() -> str:
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _unmarked_and_dead(folder: Path) -> bool:
+    """A staging folder with no marker (or a half-written one) and nothing else in it, made on
+    this host by a process that no longer runs."""
+    for prefix in (STAGING_PREFIX, ASIDE_PREFIX):
+        head = f"{prefix}{_host_digest()}-"
+        pid_text = folder.name[len(head) :].split("-", 1)[0]
+        if folder.name.startswith(head) and pid_text.isdigit() and not _running(int(pid_text)):
+            try:
+                return {entry.name for entry in os.scandir(folder)} <= {STAGING_MARKER}
+            except OSError:
+                return False
+    return False
 
 
 def _write_marker(folder: Path, job_id: str, restore: str | None = None) -> None:
