@@ -1,5 +1,6 @@
-"""A real web player shows the right preview: Plyr (from npm) in headless Chromium, fed the sprite
-sheets and thumbnails.vtt that `snapcli sprite` makes, hovered at points along its seek bar.
+"""Real web players show the right preview: Plyr, and video.js with its VTT-thumbnails plugin
+(from npm), in headless Chromium, fed the sprite sheets and thumbnails.vtt that `snapcli sprite`
+makes, from a folder of their own beside the page, hovered at points along the seek bar.
 
 Needs Debian's chromium and `npm ci` in tests/e2e (`bash scripts/setup.sh --test` does both). Where
 they are missing the test is skipped, except in CI, where that is a failure.
@@ -26,6 +27,8 @@ SAMPLE = Path(__file__).parent.parent / "samples" / "sample.mp4"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SAMPLE_BAND = (0.0, 30 / 270)  # the sample's frame-number band: the top 30 of 270 lines
 SAMPLE_FPS = 25
+SAMPLE_SECONDS = 12
+PLAYERS = ("plyr", "video.js", "videojs-vtt-thumbnails", "playwright-core")
 
 
 def _missing() -> str | None:
@@ -33,7 +36,7 @@ def _missing() -> str | None:
         return f"no Chromium at {CHROMIUM}"
     if not shutil.which("node"):
         return "no node"
-    if not (E2E / "node_modules" / "plyr").exists():
+    if not all((E2E / "node_modules" / name).exists() for name in PLAYERS):
         return "npm packages not installed in tests/e2e"
     return None
 
@@ -52,16 +55,21 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         ["snapcli", "sprite", str(SAMPLE), "-o", str(tmp_path / "out"), "-q"], check=False
     )
     assert done.returncode == 0
-    for produced in (tmp_path / "out" / "sample").iterdir():
-        shutil.copy(produced, root)
-    for asset in (SAMPLE, E2E / "player.html", E2E / "node_modules/plyr/dist/plyr.css",
+    # The track and its sheets in a folder of their own, as sites keep them: a player must
+    # resolve the cues' picture URLs against the VTT, not the page.
+    shutil.copytree(tmp_path / "out" / "sample", root / "thumbs")
+    for asset in (SAMPLE, E2E / "player.html", E2E / "videojs.html",
+                  E2E / "node_modules/plyr/dist/plyr.css",
                   E2E / "node_modules/plyr/dist/plyr.min.js"):  # fmt: skip
         shutil.copy(asset, root)
+    for package in ("video.js", "videojs-vtt-thumbnails"):
+        shutil.copytree(E2E / "node_modules" / package / "dist",
+                        root / "node_modules" / package / "dist")  # fmt: skip
     handler = functools.partial(QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/player.html", tmp_path
+        yield f"http://127.0.0.1:{server.server_address[1]}/", tmp_path
     finally:
         server.shutdown()
 
@@ -77,7 +85,7 @@ def test_plyr_shows_the_right_cell_while_hovering_the_seek_bar(site: tuple[str, 
     shots.mkdir()
     fractions = ["0.03", "0.12", "0.21", "0.36", "0.49", "0.6", "0.79", "0.97"]
     done = subprocess.run(
-        ["node", "hover.mjs", url, str(shots), *fractions],
+        ["node", "hover.mjs", url + "player.html", str(shots), *fractions],
         cwd=E2E, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -92,3 +100,27 @@ def test_plyr_shows_the_right_cell_while_hovering_the_seek_bar(site: tuple[str, 
         assert frame_number(preview, rows=SAMPLE_BAND) == expected, hover
         seen.append(expected)
     assert len(set(seen)) == 6  # every cue of the 12 s sample was shown
+
+
+def test_videojs_shows_the_right_cell_while_hovering_the_progress_bar(
+    site: tuple[str, Path],
+) -> None:
+    url, folder = site
+    shots = folder / "shots"
+    shots.mkdir()
+    # Away from the cue edges (every 2 s): the plugin maps the pointer to a time itself.
+    fractions = ["0.04", "0.21", "0.29", "0.46", "0.54", "0.71", "0.79", "0.96"]
+    done = subprocess.run(
+        ["node", "hover_videojs.mjs", url + "videojs.html", str(shots), *fractions],
+        cwd=E2E, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    hovers = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = []
+    for hover in hovers:
+        time = hover["fraction"] * SAMPLE_SECONDS
+        expected = SAMPLE_FPS * 2 * int(time // 2)
+        preview = Image.open(hover["file"])
+        assert frame_number(preview, rows=SAMPLE_BAND) == expected, hover
+        seen.append(expected)
+    assert len(set(seen)) == 6
