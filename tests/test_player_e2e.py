@@ -62,9 +62,9 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                   E2E / "node_modules/plyr/dist/plyr.css",
                   E2E / "node_modules/plyr/dist/plyr.min.js"):  # fmt: skip
         shutil.copy(asset, root)
-    for package in ("video.js", "videojs-vtt-thumbnails"):
-        shutil.copytree(E2E / "node_modules" / package / "dist",
-                        root / "node_modules" / package / "dist")  # fmt: skip
+    for package, folder in (("video.js", "dist"), ("videojs-vtt-thumbnails", "dist")):
+        shutil.copytree(E2E / "node_modules" / package / folder,
+                        root / "node_modules" / package / folder)  # fmt: skip
     handler = functools.partial(QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -102,16 +102,17 @@ def test_plyr_shows_the_right_cell_while_hovering_the_seek_bar(site: tuple[str, 
     assert len(set(seen)) == 6  # every cue of the 12 s sample was shown
 
 
-def test_videojs_shows_the_right_cell_while_hovering_the_progress_bar(
-    site: tuple[str, Path],
+@pytest.mark.parametrize(("page", "script"), [("videojs.html", "hover_videojs.mjs")])
+def test_other_players_show_the_right_cell_while_hovering_the_seek_bar(
+    site: tuple[str, Path], page: str, script: str
 ) -> None:
     url, folder = site
     shots = folder / "shots"
     shots.mkdir()
-    # Away from the cue edges (every 2 s): the plugin maps the pointer to a time itself.
+    # Away from the cue edges (every 2 s): each player maps the pointer to a time itself.
     fractions = ["0.04", "0.21", "0.29", "0.46", "0.54", "0.71", "0.79", "0.96"]
     done = subprocess.run(
-        ["node", "hover_videojs.mjs", url + "videojs.html", str(shots), *fractions],
+        ["node", script, url + page, str(shots), *fractions],
         cwd=E2E, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
