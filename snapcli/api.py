@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from snapcli.core.event import Event
 from snapcli.core.mts import is_mts
+from snapcli.core.names import PICTURE_FORMATS
 from snapcli.core.request import whole_number
 from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress
 from snapcli.errors import InvalidParameter, SnapcliWarning
@@ -27,6 +28,16 @@ from snapcli.service.vod import assemble, grab_now
 from snapcli.settings import Settings
 
 FrameType = Literal["normal", "intra"]
+PictureFormat = Literal["jpg", "png", "webp"]
+
+
+def _checked_format(picture_format: str) -> str:
+    if picture_format not in PICTURE_FORMATS:
+        raise InvalidParameter(
+            f"the picture format must be one of {', '.join(PICTURE_FORMATS)}, got "
+            f"{picture_format!r}."
+        )
+    return picture_format
 
 
 def grab(
@@ -49,6 +60,7 @@ def grab(
     vtt_base_url: str | None = None,
     retina: bool = False,
     trim_last_sheet: bool = False,
+    picture_format: PictureFormat = "jpg",
     progress: Progress | None = None,
     settings: Settings | None = None,
     record: bool = True,
@@ -65,7 +77,8 @@ def grab(
 
     `vtt` writes thumbnails.vtt (`vtt_base_url` makes its URLs absolute); `retina` a second set of
     sheets at twice the cell size; `trim_last_sheet` cuts the last sheet to the rows it fills (the
-    API keeps every sheet full size). `progress(done, total)` is called as snapshots are made. The
+    API keeps every sheet full size); `picture_format` writes snapshots and sheets as "jpg" (the
+    API's), "png" or "webp". `progress(done, total)` is called as snapshots are made. The
     job is recorded in the job records (`snapcli jobs`) unless `record` is False.
 
     Raises a SnapcliError subclass on failure: its `code` (the API's), `message`, and the fail
@@ -77,6 +90,7 @@ def grab(
         vtt_base_url=vtt_base_url,
         retina=retina,
         trim_last_sheet=trim_last_sheet,
+        picture_format=_checked_format(picture_format),
     )
     overrides = {
         "count": count,

@@ -294,3 +294,37 @@ def test_trim_last_sheet_cuts_it_to_the_rows_it_fills(
             (cell["X"], cell["Y"], cell["X"] + cell["W"], cell["Y"] + cell["H"])
         )
         assert frame_number(picture) == videos["h264"].frame_shown_at(shot.time)
+
+
+@pytest.mark.parametrize("picture_format", ["png", "webp"])
+def test_snapshots_and_sheets_in_another_picture_format(
+    videos: dict[str, TestVideo], tmp_path: Path, picture_format: str
+) -> None:
+    video = videos["h264"]
+    kwargs: dict = {"at": [1000, 2530], "sprite": {"CellWidth": 64}, "vtt": True,
+                    "picture_format": picture_format, "output_dir": tmp_path}  # fmt: skip
+    event = snapcli.grab(video.path, **kwargs)
+    for shot in event.snapshots:
+        assert shot.path is not None and shot.path.suffix == f".{picture_format}"
+        picture = Image.open(shot.path)
+        assert picture.format == picture_format.upper()
+        assert frame_number(picture) == video.frame_shown_at(shot.time)
+    (sheet,) = event.sprites
+    assert sheet.path.name == f"sprite-00001.{picture_format}"
+    assert Image.open(sheet.path).format == picture_format.upper()
+    track = (event.output_dir / "thumbnails.vtt").read_text()
+    assert f"sprite-00001.{picture_format}#xywh=0,0,64,36" in track
+    info = event.to_api()["SnapshotInfos"][0]
+    assert info["SnapshotFormat"] == f"snapshot-{{SnapshotCount}}.{picture_format}"
+    again = snapcli.grab(video.path, **{**kwargs, "at": [500]})  # replaces its own result whole
+    assert sorted(p.suffix for p in again.output_dir.iterdir()) == sorted(
+        [f".{picture_format}", f".{picture_format}", ".json", ".vtt"]
+    )
+
+
+def test_a_webp_sheet_past_its_side_limit_is_refused_up_front(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    with pytest.raises(snapcli.SnapcliError, match="more than the 16383 px a WebP picture"):
+        snapcli.grab(videos["h264"].path, count=2, sprite={"CellWidth": 2000, "Columns": 9},
+                     picture_format="webp", output_dir=tmp_path)  # fmt: skip

@@ -160,7 +160,19 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "- writes one snapshot's JPEG on stdout.",
         ),
         click.option(
-            "--quality", type=int, default=90, metavar="1-100", help="JPEG quality (default 90)."
+            "--quality",
+            type=int,
+            default=90,
+            metavar="1-100",
+            help="JPEG and WebP quality (default 90).",
+        ),
+        click.option(
+            "--format",
+            "picture_format",
+            type=click.Choice(["jpg", "png", "webp"]),
+            default="jpg",
+            show_default=True,
+            help="Snapshots and sheets as JPEG (the API's), PNG (lossless) or WebP.",
         ),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
     ]

@@ -108,6 +108,7 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
                     vtt_base_url=flags.pop("vtt_base_url"),
                     retina=flags.pop("retina"),
                     trim_last_sheet=flags.pop("trim_last_sheet"),
+                    picture_format=flags.pop("picture_format"),
                     progress=progress.update,
                     settings=ctx.obj["settings"],
                 )
@@ -148,6 +149,7 @@ def _grab_to_stdout(ctx: click.Context, flags: dict[str, Any], as_json: bool) ->
                 template_id=flags["template_id"],
                 output_dir=folder,
                 quality=flags["quality"],
+                picture_format=flags["picture_format"],
                 settings=ctx.obj["settings"],
                 record=False,
             )
@@ -236,6 +238,7 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
         vtt_base_url=flags.pop("vtt_base_url"),
         retina=flags.pop("retina"),
         trim_last_sheet=flags.pop("trim_last_sheet", False),
+        picture_format=flags.pop("picture_format", "jpg"),
     )
 
 

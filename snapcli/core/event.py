@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from snapcli.core.layout import SheetRecord
-from snapcli.core.names import SHEET_FORMAT, SNAPSHOT_FORMAT
+from snapcli.core.names import sheet_format, snapshot_format
 from snapcli.core.request import SnapshotRequest
 from snapcli.errors import SnapcliError
 
@@ -113,6 +113,7 @@ def success_event(
     sprites: Sequence[SheetRecord] = (),
     retina_sprites: Sequence[SheetRecord] = (),
     vtt_files: Sequence[str] = (),
+    picture_format: str = "jpg",
 ) -> SnapshotComplete:
     event = _head(identity, video_id, "success")
     folder_uri = output_dir.absolute().as_uri()
@@ -123,12 +124,16 @@ def success_event(
                 identity,
                 "NormalSnapshot",
                 len(snapshots),
-                SNAPSHOT_FORMAT,
+                snapshot_format(picture_format),
                 folder_uri,
             )
         )
     if sprites:
-        infos.append(_info(identity, "SpriteSnapshot", len(sprites), SHEET_FORMAT, folder_uri))
+        infos.append(
+            _info(
+                identity, "SpriteSnapshot", len(sprites), sheet_format(picture_format), folder_uri
+            )
+        )
     for name in vtt_files:
         infos.append(_info(identity, "WebVttSnapshot", 1, name, folder_uri))
     event["SnapshotInfos"] = infos

@@ -11,6 +11,9 @@ from snapcli.core.request import SpriteConfig
 from snapcli.errors import InvalidParameter
 
 MAX_JPEG_SIDE = 65_500
+# The largest side each picture format can hold (PNG's is far past any memory budget).
+MAX_SIDE = {"jpg": MAX_JPEG_SIDE, "png": MAX_JPEG_SIDE, "webp": 16_383}
+NAMES = {"jpg": "a JPEG", "png": "a PNG", "webp": "a WebP picture"}
 # A sheet is composed whole in memory (3 bytes a pixel) before it is encoded: a budget that
 # keeps one sheet near 3 GB. A 10 × 10 sheet of 4K cells (829 Mpx) fits.
 MAX_SHEET_PIXELS = 1_000_000_000
@@ -105,11 +108,12 @@ class SpriteLayout:
             self.margin * factor,
         )
 
-    def check_buildable(self) -> None:
-        """Refuse, before any work, a sheet larger than a JPEG can hold or than the memory
-        budget allows, saying what to change."""
+    def check_buildable(self, picture_format: str = "jpg") -> None:
+        """Refuse, before any work, a sheet larger than its picture format can hold or than the
+        memory budget allows, saying what to change."""
         width, height = self.sheet_size
-        if width * height > MAX_SHEET_PIXELS and max(width, height) <= MAX_JPEG_SIDE:
+        largest = MAX_SIDE[picture_format]
+        if width * height > MAX_SHEET_PIXELS and max(width, height) <= largest:
             raise InvalidParameter(
                 f"a sprite sheet would be {width}×{height} px ({width * height / 1e6:.0f} Mpx, "
                 f"about {width * height * 3 / 1e9:.1f} GB of memory), more than the "
@@ -121,13 +125,13 @@ class SpriteLayout:
             ("wide", width, self.columns, self.cell_width),
             ("tall", height, self.lines, self.cell_height),
         ):
-            if size > MAX_JPEG_SIDE:
+            if size > largest:
                 what = "Columns" if side == "wide" else "Lines"
                 cell_name = "CellWidth" if side == "wide" else "CellHeight"
                 raise InvalidParameter(
-                    f"a sprite sheet would be {size} px {side}, more than the {MAX_JPEG_SIDE} px "
-                    f"a JPEG can hold: lower {what} ({count}), {cell_name} ({cell}), Padding or "
-                    "Margin."
+                    f"a sprite sheet would be {size} px {side}, more than the {largest} px "
+                    f"{NAMES[picture_format]} can hold: lower {what} ({count}), {cell_name} "
+                    f"({cell}), Padding or Margin."
                 )
 
 

@@ -6,22 +6,30 @@ from __future__ import annotations
 import re
 
 EVENT_FILE = "snapshots.json"  # the SnapshotComplete event
-SNAPSHOT_FORMAT = "snapshot-{SnapshotCount}.jpg"  # as the event's SnapshotInfos write them
-SHEET_FORMAT = "sprite-{SnapshotCount}.jpg"
+PICTURE_FORMATS = ("jpg", "png", "webp")  # jpg: the API's, and the default
 # Every name snapcli writes into a result folder.
 OWN_NAME = re.compile(
-    r"(snapshot|sprite)-\d{5,}(@\dx)?\.jpg|thumbnails(@\dx)?\.vtt|snapshots\.json"
+    r"(snapshot|sprite)-\d{5,}(@\dx)?\.(jpg|png|webp)|thumbnails(@\dx)?\.vtt|snapshots\.json"
 )
 
 
-def snapshot_name(index: int) -> str:
+def snapshot_name(index: int, extension: str = "jpg") -> str:
     """Snapshot `index` (1-based): five digits, more past 99 999."""
-    return f"snapshot-{index:05d}.jpg"
+    return f"snapshot-{index:05d}.{extension}"
 
 
-def sheet_name(sheet: int, scale: int = 1) -> str:
+def sheet_name(sheet: int, scale: int = 1, extension: str = "jpg") -> str:
     """Sprite sheet `sheet` (1-based); `scale` 2 for the high-density (@2x) set."""
-    return f"sprite-{sheet:05d}{'' if scale == 1 else f'@{scale}x'}.jpg"
+    return f"sprite-{sheet:05d}{'' if scale == 1 else f'@{scale}x'}.{extension}"
+
+
+def snapshot_format(extension: str = "jpg") -> str:
+    """Snapshots' names as the event's SnapshotInfos write them."""
+    return f"snapshot-{{SnapshotCount}}.{extension}"
+
+
+def sheet_format(extension: str = "jpg") -> str:
+    return f"sprite-{{SnapshotCount}}.{extension}"
 
 
 def vtt_name(scale: int = 1) -> str:

@@ -36,7 +36,7 @@ from snapcli.errors import InternalError, SnapcliError
 from snapcli.media import runner
 from snapcli.media.extract import encodes_jpeg, extract, first_frame_not_black
 from snapcli.media.probe import VideoInfo, file_size, probe, read_windows
-from snapcli.media.sprite import SheetWriter, background_rgb, encode_jpeg
+from snapcli.media.sprite import SheetWriter, background_rgb, encode_picture
 from snapcli.settings import Settings
 
 if TYPE_CHECKING:  # Pillow loads only for jobs that make pictures in Python (sheets, RGB)
@@ -74,6 +74,7 @@ class OutputOptions:
     vtt_base_url: str | None = None  # absolute cue URLs under this base
     retina: bool = False  # a second set of sheets (and VTT) at twice the cell size
     trim_last_sheet: bool = False  # the last sheet cut to the rows it fills (the API: full size)
+    picture_format: str = "jpg"  # jpg (the API's), png or webp, for snapshots and sheets
 
 
 def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str, object]:
@@ -87,6 +88,7 @@ def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str
             "VttBaseUrl": options.vtt_base_url,
             "Retina": options.retina,
             "TrimLastSheet": options.trim_last_sheet,
+            "Format": options.picture_format,
         },
     }
 
@@ -241,7 +243,7 @@ class _Job:
             if options.retina:
                 self.layouts.append((RETINA_SCALE, layout.scaled(RETINA_SCALE)))
             for _, each in self.layouts:
-                each.check_buildable()
+                each.check_buildable(options.picture_format)
         # Decode straight to the largest size anything needs; smaller cells are cut from it.
         if self.keep_cells or not self.layouts:
             self.frame_size = self.snapshot_size
@@ -290,6 +292,7 @@ class _Job:
                     scale,
                     step,
                     trim_last=self.options.trim_last_sheet,
+                    picture_format=self.options.picture_format,
                 )
                 for scale, layout in self.layouts
             ]
@@ -298,7 +301,10 @@ class _Job:
 
             # The snapshots' JPEGs come straight from ffmpeg where it can make them; sheets
             # then decode them again, at a fraction of the size (JPEG's DCT scaling).
-            jpeg_from_ffmpeg = self.keep_cells and encodes_jpeg(info, self.frame_size)
+            picture_format = self.options.picture_format
+            jpeg_from_ffmpeg = (
+                self.keep_cells and picture_format == "jpg" and encodes_jpeg(info, self.frame_size)
+            )
 
             def take_frame(pts: int, payload: bytes) -> None:
                 nonlocal done
@@ -310,10 +316,14 @@ class _Job:
                     from PIL import Image
 
                     picture = Image.frombuffer("RGB", self.frame_size, payload, "raw", "RGB", 0, 1)
-                    jpeg = encode_jpeg(picture, quality) if self.keep_cells else b""
+                    jpeg = (
+                        encode_picture(picture, quality, picture_format=picture_format)
+                        if self.keep_cells
+                        else b""
+                    )
                 if self.keep_cells:
                     for shot in shots:
-                        staged.write_bytes(snapshot_name(shot.index), jpeg)
+                        staged.write_bytes(snapshot_name(shot.index, picture_format), jpeg)
                 for writer in sheets:
                     for shot in shots:
                         assert picture is not None
@@ -350,6 +360,7 @@ class _Job:
                 sprites=records.get(1, []),
                 retina_sprites=records.get(RETINA_SCALE, []),
                 vtt_files=vtt_files,
+                picture_format=picture_format,
             )
             event["Request"] = request_record(self.request, self.options)
             event["Input"] = input_fingerprint(info.source)
@@ -363,7 +374,11 @@ class _Job:
         return [
             TakenSnapshot(
                 index=shot.index,
-                path=snapshot_name(shot.index) if self.keep_cells else None,
+                path=(
+                    snapshot_name(shot.index, self.options.picture_format)
+                    if self.keep_cells
+                    else None
+                ),
                 time_ms=shot.time_ms,
                 frame_time_ms=round_half_up(timeline.ms(self.frame_of[shot.index])),
                 width=width,

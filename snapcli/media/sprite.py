@@ -34,11 +34,19 @@ def background_rgb(color: str, rng: random.Random | None = None) -> tuple[int, i
     return (red, green, blue)
 
 
-def encode_jpeg(picture: Image.Image, quality: int, full_chroma: bool = False) -> bytes:
-    """JPEG bytes; `full_chroma` keeps colour at full resolution (4:4:4), which sheets of small
-    cells need so that colours do not bleed across cell edges."""
+def encode_picture(
+    picture: Image.Image, quality: int, full_chroma: bool = False, picture_format: str = "jpg"
+) -> bytes:
+    """The picture's file bytes: JPEG (`full_chroma` keeps colour at full resolution, 4:4:4,
+    which sheets of small cells need so that colours do not bleed across cell edges), PNG
+    (lossless: quality does not apply), or WebP (lossy, at `quality`)."""
     buffer = io.BytesIO()
-    picture.save(buffer, "JPEG", quality=quality, subsampling=0 if full_chroma else 2)
+    if picture_format == "png":
+        picture.save(buffer, "PNG", compress_level=6)
+    elif picture_format == "webp":
+        picture.save(buffer, "WEBP", quality=quality, method=4)
+    else:
+        picture.save(buffer, "JPEG", quality=quality, subsampling=0 if full_chroma else 2)
     return buffer.getvalue()
 
 
@@ -56,6 +64,7 @@ class SheetWriter:
         scale: int = 1,
         cell_step: int = 1,
         trim_last: bool = False,
+        picture_format: str = "jpg",
     ) -> None:
         self.layout = layout
         self.cell_step = cell_step
@@ -64,11 +73,12 @@ class SheetWriter:
         self.scale = scale
         self._write = write
         self._quality = quality
+        self._format = picture_format
         self._open: dict[int, Image.Image] = {}
         self._filled: dict[int, int] = {}
         self._lock = threading.Lock()
         self.records = {
-            sheet: SheetRecord(sheet, sheet_name(sheet, scale), *layout.sheet_size)
+            sheet: SheetRecord(sheet, sheet_name(sheet, scale, picture_format), *layout.sheet_size)
             for sheet in range(1, layout.sheet_count(self.total_cells) + 1)
         }
         if trim_last and self.records:  # the last sheet cut to the rows it fills
@@ -103,7 +113,10 @@ class SheetWriter:
             record = self.records[box.sheet]
             if (record.width, record.height) != sheet.size:
                 sheet = sheet.crop((0, 0, record.width, record.height))
-            self._write(record.name, encode_jpeg(sheet, self._quality, full_chroma=True))
+            encoded = encode_picture(
+                sheet, self._quality, full_chroma=True, picture_format=self._format
+            )
+            self._write(record.name, encoded)
 
     def finished_records(self) -> list[SheetRecord]:
         """Every sheet's record, cells in snapshot order, once all are written."""
