@@ -1,6 +1,7 @@
-"""Real web players show the right preview: Plyr, and video.js with its VTT-thumbnails plugin
-(from npm), in headless Chromium, fed the sprite sheets and thumbnails.vtt that `snapcli sprite`
-makes, from a folder of their own beside the page, hovered at points along the seek bar.
+"""Real web players show the right preview: Plyr, video.js with its VTT-thumbnails plugin, and
+Vidstack (from npm), in headless Chromium, fed the sprite sheets and thumbnails.vtt that `snapcli
+sprite` makes, from a folder of their own beside the page, hovered at points along the seek bar.
+Nothing is fetched from past this machine (Vidstack's CDN imports are mapped to local files).
 
 Needs Debian's chromium and `npm ci` in tests/e2e (`bash scripts/setup.sh --test` does both). Where
 they are missing the test is skipped, except in CI, where that is a failure.
@@ -12,6 +13,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -28,7 +30,14 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SAMPLE_BAND = (0.0, 30 / 270)  # the sample's frame-number band: the top 30 of 270 lines
 SAMPLE_FPS = 25
 SAMPLE_SECONDS = 12
-PLAYERS = ("plyr", "video.js", "videojs-vtt-thumbnails", "playwright-core")
+PLAYERS = (
+    "plyr",
+    "video.js",
+    "videojs-vtt-thumbnails",
+    "vidstack",
+    "media-captions",
+    "playwright-core",
+)
 
 
 def _missing() -> str | None:
@@ -58,11 +67,22 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     # The track and its sheets in a folder of their own, as sites keep them: a player must
     # resolve the cues' picture URLs against the VTT, not the page.
     shutil.copytree(tmp_path / "out" / "sample", root / "thumbs")
-    for asset in (SAMPLE, E2E / "player.html", E2E / "videojs.html",
+    # The same track naming its pictures from the site's root, for a player that resolves cue
+    # URLs against the page (Vidstack).
+    done = subprocess.run(
+        ["snapcli", "sprite", str(SAMPLE), "-o", str(tmp_path / "absolute"), "-q",
+         "--vtt-base-url", "/thumbs-absolute/"], check=False,
+    )  # fmt: skip
+    assert done.returncode == 0
+    shutil.copytree(tmp_path / "absolute" / "sample", root / "thumbs-absolute")
+    for asset in (SAMPLE, E2E / "player.html", E2E / "videojs.html", E2E / "vidstack.html",
+                  E2E / "no-icons.js",
                   E2E / "node_modules/plyr/dist/plyr.css",
                   E2E / "node_modules/plyr/dist/plyr.min.js"):  # fmt: skip
         shutil.copy(asset, root)
-    for package, folder in (("video.js", "dist"), ("videojs-vtt-thumbnails", "dist")):
+    for package, folder in (("video.js", "dist"), ("videojs-vtt-thumbnails", "dist"),
+                            ("vidstack", "cdn"), ("vidstack", "player/styles"),
+                            ("media-captions", "dist")):  # fmt: skip
         shutil.copytree(E2E / "node_modules" / package / folder,
                         root / "node_modules" / package / folder)  # fmt: skip
     handler = functools.partial(QuietHandler, directory=str(root))
@@ -75,6 +95,35 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files as web servers do, byte ranges included: a player that works out a video's
+    duration from what it can seek to (Vidstack) needs them."""
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", "").strip())
+        path = self.translate_path(self.path)
+        if wanted is None or not os.path.isfile(path):
+            return super().send_head()
+        size = os.path.getsize(path)
+        start, end = int(wanted.group(1)), int(wanted.group(2) or size - 1)
+        end = min(end, size - 1)
+        file = open(path, "rb")  # noqa: SIM115 (closed by the caller, as the base class does)
+        file.seek(start)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self.range_left = end - start + 1
+        return file
+
+    def copyfile(self, source, outputfile) -> None:  # type: ignore[no-untyped-def]
+        left = getattr(self, "range_left", None)
+        if left is None:
+            super().copyfile(source, outputfile)
+        else:
+            outputfile.write(source.read(left))
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -102,7 +151,8 @@ def test_plyr_shows_the_right_cell_while_hovering_the_seek_bar(site: tuple[str, 
     assert len(set(seen)) == 6  # every cue of the 12 s sample was shown
 
 
-@pytest.mark.parametrize(("page", "script"), [("videojs.html", "hover_videojs.mjs")])
+@pytest.mark.parametrize(("page", "script"), [("videojs.html", "hover_videojs.mjs"),
+                                              ("vidstack.html", "hover_vidstack.mjs")])  # fmt: skip
 def test_other_players_show_the_right_cell_while_hovering_the_seek_bar(
     site: tuple[str, Path], page: str, script: str
 ) -> None:
