@@ -1,15 +1,10 @@
 // Hovers over Plyr's seek bar at given fractions of the duration and screenshots the preview
 // thumbnail shown each time. Usage: node hover.mjs URL OUTDIR FRACTION...
 // Prints one JSON line: [{fraction, time, file}], where time is what Plyr computed for the hover.
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const [url, outDir, ...fractions] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1040, height: 700 } });
   await page.goto(url);

@@ -1,14 +1,10 @@
 // Hovers over video.js's progress bar (with the videojs-vtt-thumbnails plugin) at given
 // fractions of its width and screenshots the thumbnail shown each time.
 // Usage: node hover_videojs.mjs URL OUTDIR FRACTION...   Prints one JSON line: [{fraction, file}].
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const [url, outDir, ...fractions] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1040, height: 700 } });
   await page.goto(url);

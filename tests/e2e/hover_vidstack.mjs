@@ -1,14 +1,10 @@
 // Hovers over a Vidstack time slider (its web components, thumbnails from a VTT) at given
 // fractions of its width and screenshots the preview thumbnail shown each time.
 // Usage: node hover_vidstack.mjs URL OUTDIR FRACTION...   Prints one JSON line: [{fraction, file}].
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const [url, outDir, ...fractions] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1040, height: 700 } });
   // Nothing past this machine: a request elsewhere is refused, and fails the run.
