@@ -3,11 +3,12 @@ and their frame numbers read from the picture itself."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 from support.videos import TestVideo, frame_number
 
 import snapcli
@@ -134,6 +135,46 @@ def test_rotated_video_comes_out_as_a_player_shows_it(
     assert image.size == expected_size
     assert (event.snapshots[0].width, event.snapshots[0].height) == expected_size
     assert frame_number(image.transpose(upright)) == 31
+
+
+@pytest.mark.parametrize(
+    ("matrix", "upright"),
+    [
+        (["-display_hflip"], [Image.Transpose.FLIP_LEFT_RIGHT]),
+        (["-display_vflip"], [Image.Transpose.FLIP_TOP_BOTTOM]),
+        (["-display_rotation", "90", "-display_hflip"], [Image.Transpose.TRANSVERSE]),
+        (["-display_rotation", "270", "-display_vflip"], [Image.Transpose.TRANSVERSE]),
+    ],
+    ids=["left-right mirror", "top-bottom mirror", "turned and mirrored", "turned, flipped"],
+)
+def test_a_mirrored_display_matrix_is_shown_as_a_player_shows_it(
+    matrix: list[str], upright: list[Image.Transpose], videos: dict[str, TestVideo],
+    tmp_path: Path, ffmpeg_build: str,
+) -> None:  # fmt: skip
+    """The whole display matrix applies, mirror included, as FFmpeg's own autorotate applies it
+    (a left-right mirror reports a 180° turn, and came out upside down)."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        pytest.skip("imageio-ffmpeg (a test dependency) writes the mirrored matrices")
+    writer = imageio_ffmpeg.get_ffmpeg_exe()  # ffmpeg 6+ writes -display_hflip/-display_vflip
+    mirrored = tmp_path / "mirrored.mp4"
+    subprocess.run([writer, "-v", "error", *matrix, "-i", str(videos["gop25"].path), "-c",
+                    "copy", str(mirrored)], check=True)  # fmt: skip
+    reference = tmp_path / "reference.png"  # what a player shows: ffmpeg's own autorotate
+    subprocess.run([writer, "-v", "error", "-i", str(mirrored), "-vf", "select=eq(n\\,31)",
+                    "-frames:v", "1", str(reference)], check=True)  # fmt: skip
+    event = snapcli.grab(mirrored, at=[1240], picture_format="png", output_dir=tmp_path / "o")
+    shot = event.snapshots[0]
+    assert shot.path is not None
+    picture = Image.open(shot.path).convert("RGB")
+    shown = Image.open(reference).convert("RGB")
+    assert picture.size == shown.size
+    difference = sum(ImageStat.Stat(ImageChops.difference(picture, shown)).mean) / 3
+    assert difference < 4, difference
+    for step in upright:
+        picture = picture.transpose(step)
+    assert frame_number(picture) == 31
 
 
 def test_rotated_video_scaled_by_width_keeps_the_shown_aspect(

@@ -35,18 +35,22 @@ def output_size(display: tuple[int, int], width: int | None, height: int | None)
 
 @dataclass(frozen=True)
 class FrameGeometry:
-    """How a decoded frame becomes an output picture: scale to (width, height), then turn."""
+    """How a decoded frame becomes an output picture: scale to (width, height), then turn (and
+    mirror, where the display matrix says so)."""
 
     scale_width: int  # before turning
     scale_height: int
     rotation: int
+    steps: tuple[str, ...] | None = None  # the turn as ffmpeg filters; None: from rotation
 
     @classmethod
-    def for_output(cls, size: tuple[int, int], rotation: int) -> FrameGeometry:
+    def for_output(
+        cls, size: tuple[int, int], rotation: int, steps: tuple[str, ...] | None = None
+    ) -> FrameGeometry:
         width, height = size
         if rotation in (90, 270):
-            return cls(height, width, rotation)
-        return cls(width, height, rotation)
+            return cls(height, width, rotation, steps)
+        return cls(width, height, rotation, steps)
 
     @property
     def output_size(self) -> tuple[int, int]:
@@ -56,13 +60,36 @@ class FrameGeometry:
 
     def turn_filters(self) -> list[tuple[str, dict[str, str]]]:
         """ffmpeg filters (name, options) that turn the scaled frame upright."""
-        turns: dict[int, list[tuple[str, dict[str, str]]]] = {
-            0: [],
-            90: [("transpose", {"dir": "clock"})],
-            180: [("hflip", {}), ("vflip", {})],
-            270: [("transpose", {"dir": "cclock"})],
-        }
-        return turns[self.rotation]
+        steps = self.steps if self.steps is not None else turn_steps(self.rotation, None)
+        filters: list[tuple[str, dict[str, str]]] = []
+        for step in steps:
+            name, _, direction = step.partition("=")
+            filters.append((name, {"dir": direction} if direction else {}))
+        return filters
+
+
+def turn_steps(rotation: int, matrix: tuple[int, ...] | None) -> tuple[str, ...]:
+    """The filters that show a frame as players do, from its clockwise rotation and, where the
+    stream has one, its display matrix (nine numbers, row by row). A matrix with a mirror in it
+    (a negative determinant) turns and flips, as FFmpeg's own autorotate reads it: a left-right
+    mirror reports a 180° rotation but wants only hflip."""
+    if matrix is None or len(matrix) < 5:
+        plain = {0: (), 90: ("transpose=clock",), 180: ("hflip", "vflip"),
+                 270: ("transpose=cclock",)}  # fmt: skip
+        return plain[rotation]
+    a, c, d = matrix[0], matrix[3], matrix[4]
+    if rotation == 90:
+        return ("transpose=cclock_flip",) if c > 0 else ("transpose=clock",)
+    if rotation == 270:
+        return ("transpose=clock_flip",) if c < 0 else ("transpose=cclock",)
+    if rotation == 180:
+        return (("hflip",) if a < 0 else ()) + (("vflip",) if d < 0 else ())
+    return ("vflip",) if d < 0 else ()
+
+
+def is_mirrored(matrix: tuple[int, ...] | None) -> bool:
+    """Whether a display matrix mirrors the picture (its 2×2 part has a negative determinant)."""
+    return matrix is not None and len(matrix) >= 5 and matrix[0] * matrix[4] < matrix[1] * matrix[3]
 
 
 def rotation_from_display_matrix(degrees_counterclockwise: float) -> int:

@@ -273,7 +273,7 @@ class _Job:
             workers=workers,
             seekable=info.seekable,
         )
-        geometry = FrameGeometry.for_output(self.frame_size, info.rotation)
+        geometry = FrameGeometry.for_output(self.frame_size, info.rotation, info.turn_steps)
         quality = self.options.quality
         total = len(self.shots)
         staged_output = StagedOutput(

@@ -19,7 +19,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from snapcli.core.geometry import display_size, rotation_from_display_matrix
+from snapcli.core.geometry import (
+    display_size,
+    is_mirrored,
+    rotation_from_display_matrix,
+    turn_steps,
+)
 from snapcli.core.timeline import FrameTimeline
 from snapcli.errors import PermissionDenied, ResourceContentBad, VideoNotFound
 from snapcli.media import mp4index, runner
@@ -62,6 +67,12 @@ class VideoInfo:
     # False for a stream without timestamps (raw H.264, HEVC): its frames are numbered by the
     # frame rate, as ffmpeg numbers them, and a seek by time cannot find them.
     seekable: bool = True
+    display_matrix: tuple[int, ...] | None = None  # as the stream stores it (mirrors, too)
+
+    @property
+    def turn_steps(self) -> tuple[str, ...]:
+        """The filters that show a frame as players do: turned, and mirrored where asked."""
+        return turn_steps(self.rotation, self.display_matrix)
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -87,6 +98,7 @@ class VideoInfo:
             "CodedWidth": self.width,
             "CodedHeight": self.height,
             "Rotation": self.rotation,
+            "Mirrored": is_mirrored(self.display_matrix),
             "SampleAspectRatio": f"{self.sar.numerator}:{self.sar.denominator}",
             "FrameRate": round(float(self.frame_rate), 3) if self.frame_rate else None,
             "FrameCount": timeline.frame_count,
@@ -379,6 +391,7 @@ def _probe(
         height=height,
         sar=_fraction(stream.get("sample_aspect_ratio"), separator=":") or Fraction(1),
         rotation=_rotation(stream),
+        display_matrix=_display_matrix(stream),
         pix_fmt=str(stream.get("pix_fmt", "")),
         color_matrix=_color_matrix(stream, width, height),
         color_range=_color_range(stream),
@@ -656,6 +669,18 @@ def _seconds(value: Any) -> Fraction:
         return Fraction(str(value))
     except (TypeError, ValueError):
         return Fraction(0)
+
+
+def _display_matrix(stream: dict[str, Any]) -> tuple[int, ...] | None:
+    """The stream's display matrix, nine numbers row by row, as ffprobe prints it."""
+    for side_data in stream.get("side_data_list", []):
+        text = side_data.get("displaymatrix")
+        if isinstance(text, str):
+            rows = [line.split(":", 1)[1].split() for line in text.splitlines() if ":" in line]
+            numbers = [int(value) for row in rows for value in row]
+            if len(numbers) == 9:
+                return tuple(numbers)
+    return None
 
 
 def _rotation(stream: dict[str, Any]) -> int:
