@@ -18,8 +18,6 @@ from typing import Any, Literal
 
 from snapcli.core.event import Event
 from snapcli.core.mts import is_mts
-from snapcli.core.names import PICTURE_FORMATS
-from snapcli.core.request import whole_number
 from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress
 from snapcli.errors import InvalidParameter, SnapcliWarning
 from snapcli.media.probe import VideoInfo
@@ -29,15 +27,6 @@ from snapcli.settings import Settings
 
 FrameType = Literal["normal", "intra"]
 PictureFormat = Literal["jpg", "png", "webp"]
-
-
-def _checked_format(picture_format: str) -> str:
-    if picture_format not in PICTURE_FORMATS:
-        raise InvalidParameter(
-            f"the picture format must be one of {', '.join(PICTURE_FORMATS)}, got "
-            f"{picture_format!r}."
-        )
-    return picture_format
 
 
 def grab(
@@ -85,12 +74,12 @@ def grab(
     event as `event` (the API's JSON) once the job had started.
     """
     options = OutputOptions(
-        quality=whole_number("quality", quality, 1, 100),
+        quality=quality,
         vtt=vtt,
         vtt_base_url=vtt_base_url,
         retina=retina,
         trim_last_sheet=trim_last_sheet,
-        picture_format=_checked_format(picture_format),
+        picture_format=picture_format,
     )
     overrides = {
         "count": count,
@@ -164,9 +153,7 @@ def submit(
                 stacklevel=2,
             )
         return Submission(identity.request_id, identity.job_id, "mts", record)
-    options = OutputOptions(
-        quality=whole_number("quality", quality, 1, 100), vtt=vtt, vtt_base_url=vtt_base_url
-    )
+    options = OutputOptions(quality=quality, vtt=vtt, vtt_base_url=vtt_base_url)
     identity = submit_vod(request, output_dir, options, settings)
     if wait:
         (record,) = wait_for([identity.job_id])

@@ -138,7 +138,7 @@ def _grab_to_stdout(ctx: click.Context, flags: dict[str, Any], as_json: bool) ->
                 "-o - writes one picture on stdout, which then holds nothing else."
             )
         if sys.stdout.isatty():
-            raise InvalidParameter("-o - writes a JPEG on stdout, which is a terminal: pipe it.")
+            raise InvalidParameter("-o - writes a picture on stdout, which is a terminal: pipe it.")
         request, sprite = request_from_flags(flags)
         if sprite is not None:
             raise InvalidParameter("-o - writes one snapshot, not sprite sheets.")
@@ -228,12 +228,10 @@ def _people_times(name: str, api: str, value: Any) -> Any:
 
 def options_from_flags(flags: dict[str, Any]) -> Any:
     """The output options from the flags (taking them out of `flags`)."""
-    from snapcli.core.request import whole_number
-    from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions
+    from snapcli.engine.job import OutputOptions
 
-    quality = flags.pop("quality")
     return OutputOptions(
-        quality=DEFAULT_QUALITY if quality is None else whole_number("quality", quality, 1, 100),
+        quality=flags.pop("quality"),
         vtt=flags.pop("vtt"),
         vtt_base_url=flags.pop("vtt_base_url"),
         retina=flags.pop("retina"),

@@ -26,13 +26,13 @@ from snapcli.core.event import (
 )
 from snapcli.core.geometry import FrameGeometry, output_size, round_half_up
 from snapcli.core.layout import SheetRecord, SpriteLayout
-from snapcli.core.names import EVENT_FILE, snapshot_name, vtt_name
+from snapcli.core.names import EVENT_FILE, PICTURE_FORMATS, snapshot_name, vtt_name
 from snapcli.core.plan import plan_extraction
-from snapcli.core.request import SnapshotRequest
+from snapcli.core.request import SnapshotRequest, whole_number
 from snapcli.core.schedule import Shot, early_times, schedule
 from snapcli.core.vtt import cue_url, render, thumbnail_cues
 from snapcli.engine.output import StagedOutput, result_name
-from snapcli.errors import InternalError, SnapcliError
+from snapcli.errors import InternalError, InvalidParameter, SnapcliError
 from snapcli.media import runner
 from snapcli.media.extract import encodes_jpeg, extract, first_frame_not_black
 from snapcli.media.probe import VideoInfo, file_size, probe, read_windows
@@ -75,6 +75,15 @@ class OutputOptions:
     retina: bool = False  # a second set of sheets (and VTT) at twice the cell size
     trim_last_sheet: bool = False  # the last sheet cut to the rows it fills (the API: full size)
     picture_format: str = "jpg"  # jpg (the API's), png or webp, for snapshots and sheets
+
+    def __post_init__(self) -> None:
+        """Checked once, wherever the options come from (flags, the library, a queued job)."""
+        whole_number("quality", self.quality, 1, 100)
+        if self.picture_format not in PICTURE_FORMATS:
+            raise InvalidParameter(
+                f"the picture format must be one of {', '.join(PICTURE_FORMATS)}, got "
+                f"{self.picture_format!r}."
+            )
 
 
 def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str, object]:
