@@ -10,7 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from support.videos import H264, TestVideo, cfr_times, make_video, x264
+from support.videos import H264, TestVideo, cfr_times, drop_mp4_box, make_video, x264
 
 from snapcli.cli import main as snapcli_cli
 
@@ -172,6 +172,17 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
         cfr_times(150, fps25),
         50,
     )
+    # An MP4 whose writer dated the frames in decode order (pts = dts: no composition offsets,
+    # as old OpenCV writers do) though the stream has B-frames: made from the h264 video without
+    # an edit list, its ctts box renamed in place.
+    in_decode_order = root / "decode_order.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(made["h264"].path), "-c", "copy",
+         "-use_editlist", "0", str(in_decode_order)],
+        check=True,
+    )  # fmt: skip
+    drop_mp4_box(in_decode_order, b"ctts")
+    made["decode_order"] = TestVideo(in_decode_order, made["h264"].frame_times_ms, 100)
     for turn in (90, 180, 270):
         rotated = root / f"rotate{turn}.mp4"
         subprocess.run(

@@ -42,6 +42,7 @@ def event_frames(event: Any) -> list[int]:
         "mpeg2ts",
         "gop25",
         "avi",
+        "decode_order",
         "h264_raw",
         "m2v_raw",
     ],
@@ -358,15 +359,16 @@ def test_a_seek_that_lands_after_its_targets_is_retried_earlier(
 @pytest.mark.parametrize(
     "name",
     ["h264", "hevc", "vp9", "av1", "mkv", "flv", "ts", "mpeg2ts", "avi", "avi_h264", "gop25",
-     "h264_raw", "m2v_raw"],
+     "decode_order", "h264_raw", "m2v_raw"],
 )  # fmt: skip
 def test_targets_alone_on_their_keyframes_are_decoded_as_keyframes_only_and_exact(
     name: str, videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:
     """Snapshots that fall on keyframes, one a GOP (an interval that is a multiple of a fixed
     GOP): their runs decode keyframes only, passing over the other frames, and every snapshot is
-    still the frame a player shows. Not in a raw stream, whose frames ffmpeg numbers as it
-    decodes them."""
+    still the frame a player shows. Not where ffmpeg dates the frames as it decodes them (a raw
+    stream, an AVI with B-frames), nor in an MP4 dated in decode order: a decode of keyframes
+    alone dates them otherwise there."""
     from math import ceil
 
     from snapcli.core.plan import plan_extraction
@@ -381,9 +383,55 @@ def test_targets_alone_on_their_keyframes_are_decoded_as_keyframes_only_and_exac
     targets = [timeline.frame_at(t) for t in times]
     assert targets == list(timeline.keyframes)
     plan = plan_extraction(timeline, targets, keyframes_only=False, pixels_per_frame=1,
-                           workers=2, seekable=info.seekable)  # fmt: skip
-    assert all(run.keyframes_only for run in plan.runs) == info.seekable
+                           workers=2, seekable=info.seekable,
+                           keyframes_decode_alone=info.keyframes_decode_alone)  # fmt: skip
+    assert all(run.keyframes_only for run in plan.runs) == info.keyframes_decode_alone
     assert grab_frames(video, times, tmp_path) == [video.frame_shown_at(t) for t in times]
+
+
+def keyframes_shown(path: Path) -> set[int]:
+    """The frame numbers of the keyframes, in display order, as ffprobe decodes every frame."""
+    flags = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "frame=key_frame",
+         "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    return {n for n, flag in enumerate(flags) if flag.startswith("1")}
+
+
+@pytest.mark.parametrize("name", ["avi", "avi_h264", "decode_order"])
+def test_intra_mode_takes_keyframes_where_a_keyframes_only_decode_would_misdate_them(
+    name: str, videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """docs/api.md §4, intra mode, in an AVI with B-frames (times that ffmpeg guesses as it
+    decodes) and an MP4 dated in decode order: a decode of keyframes alone dates each keyframe
+    with a later one's time, and failed ("could not be decoded"). Every snapshot is a keyframe,
+    the one nearest its time, and its FrameTime is that frame's."""
+    video = videos[name]
+    keyframes = sorted(keyframes_shown(video.path))
+    times = [0, 1000, 2500, 3999, 4000, 5555, 5900]
+    event = snapcli.grab(video.path, at=times, frame_type="intra", output_dir=tmp_path / "o")
+    frames = event_frames(event)
+    nearest = [min(keyframes, key=lambda k: (abs(video.frame_times_ms[k] - t), k)) for t in times]
+    assert frames == nearest, name
+    assert [shot.frame_time for shot in event.snapshots] == [
+        round(video.frame_times_ms[f]) for f in frames
+    ]
+
+
+def test_a_time_gives_one_frame_whatever_else_is_asked(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """In an MP4 dated in decode order (pts = dts, B-frames), ffmpeg's guessed dates changed with
+    where decoding began: a keyframe's time alone gave the keyframe, among nearby times another
+    frame, with the same FrameTime. Frames are taken by their place in display order now."""
+    video = videos["decode_order"]
+    nearby = [3880, 3920, 3960, 4000, 4040, 4080, 4120, 4160, 4200, 4240]
+    together = grab_frames(video, nearby, tmp_path / "together")
+    for time in (4000, 4040, 4120):
+        alone = grab_frames(video, [time], tmp_path / f"alone{time}")
+        assert alone == [together[nearby.index(time)]] == [video.frame_shown_at(time)]
+    assert together == [video.frame_shown_at(t) for t in nearby]
 
 
 def test_a_keyframes_only_run_that_misses_its_target_decodes_every_frame(

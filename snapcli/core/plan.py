@@ -100,15 +100,18 @@ def plan_extraction(
     workers: int = 1,
     max_targets_per_run: int = MAX_TARGETS_PER_RUN,
     seekable: bool = True,
+    keyframes_decode_alone: bool = True,
 ) -> Plan:
     """Group target frames (pts) into runs that decode the least, spread over `workers`. In a
     stream that cannot seek (`seekable` False: a raw stream without timestamps) every run
-    decodes from the start."""
+    decodes from the start. Where a decode of keyframes alone misdates them
+    (`keyframes_decode_alone` False), no run decodes keyframes only."""
     if not seekable:
         timeline = replace(timeline, keyframes=timeline.keyframes[:1])
     wanted = sorted(set(targets))
     cost = _DecodeCost(timeline, keyframes_only, pixels_per_frame)
-    alone = set() if keyframes_only or not seekable else _alone_on_keyframes(timeline, wanted)
+    skips = keyframes_only or not (seekable and keyframes_decode_alone)
+    alone = set() if skips else _alone_on_keyframes(timeline, wanted)
     keyframe_cost = _DecodeCost(timeline, True, pixels_per_frame)
     costed = [
         (run_cost, group)

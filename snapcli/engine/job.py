@@ -160,7 +160,7 @@ def run_job(
         if request.skip_black and len(job.shots) > 1 and job.shots[0].time_ms == 0:
             level, threshold = request.skip_black
             bright = first_frame_not_black(
-                info, level, threshold, keyframes_only=intra, settings=settings
+                info, level, threshold, keyframes=intra, settings=settings
             )
             if bright is not None:
                 job.frame_of[job.shots[0].index] = bright
@@ -276,11 +276,12 @@ class _Job:
         plan = plan_extraction(
             info.timeline,
             shots_of_frame,
-            # A raw stream's frames are numbered as they are decoded: all of them, then.
-            keyframes_only=self.intra and info.seekable,
+            # Where ffmpeg dates frames as it decodes them, or a display order does: all of them.
+            keyframes_only=self.intra and info.keyframes_decode_alone,
             pixels_per_frame=info.width * info.height,
             workers=workers,
             seekable=info.seekable,
+            keyframes_decode_alone=info.keyframes_decode_alone,
         )
         geometry = FrameGeometry.for_output(self.frame_size, info.rotation, info.turn_steps)
         quality = self.options.quality

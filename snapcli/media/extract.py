@@ -16,6 +16,7 @@ from __future__ import annotations
 import queue
 import re
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -298,16 +299,32 @@ class _RunExtractor:
         stream = ffmpeg_builder.input(self.video.input_url, **options)
         return stream[str(self.video.stream_index)].filter("settb", "AVTB")
 
-    @staticmethod
-    def _selected(decoded: Any, each: _Input) -> Any:
+    def _selected(self, decoded: Any, each: _Input) -> Any:
         """A run's target frames, ending after the last of them (trim ends the input there, so
         that ffmpeg decodes no further)."""
         windows = sorted(each.pending.values(), key=lambda w: w.micros)
+        if self.video.times_by_display_order:
+            return self._selected_by_order(decoded, each.seek, windows)
         picks = "+".join(
             f"between(pts,{w.micros - w.tolerance},{w.micros + w.tolerance})" for w in windows
         )
         end = windows[-1].micros + windows[-1].tolerance + 1
         return decoded.filter("trim", end_pts=end).filter("select", picks)
+
+    def _selected_by_order(self, decoded: Any, seek: int | None, windows: list[_Window]) -> Any:
+        """A run's target frames by their places in display order, counted from the keyframe it
+        starts at (a decoder puts out every frame from there, in display order), and dated with
+        their times: ffmpeg's own dates of such a stream are guesses."""
+        pts = self.video.timeline.pts
+        start = bisect_left(pts, pts[0] if seek is None else seek)
+        places = [bisect_left(pts, window.pts) - start for window in windows]
+        picks = "+".join(f"eq(n,{place})" for place in places)
+        dates = "+".join(f"eq(N,{k})*{w.micros}" for k, w in enumerate(windows))
+        return (
+            decoded.filter("trim", end_frame=places[-1] + 1)
+            .filter("select", picks)
+            .filter("setpts", dates)
+        )
 
     def _raise_failure(self, errors: str) -> None:
         reason = errors.strip().splitlines()[-1] if errors.strip() else "no message"
@@ -476,10 +493,7 @@ class _JpegStream:
                 return None
 
 
-_BLACKFRAME = re.compile(
-    r"\[Parsed_blackframe_\d+ @ [^\]]+\] "
-    r"frame:\s*\d+ pblack:\s*\d+ pts:\s*(-?\d+)"
-)
+_BLACKFRAME = re.compile(r"\[Parsed_blackframe_\d+ @ [^\]]+\] frame:\s*(\d+) pblack:")
 
 
 def first_frame_not_black(
@@ -488,21 +502,26 @@ def first_frame_not_black(
     pixel_threshold: int,
     *,
     within_ms: int = 5000,
-    keyframes_only: bool = False,
+    keyframes: bool = False,
     settings: Settings | None = None,
 ) -> int | None:
-    """The pts of the first frame (keyframe) in the first `within_ms` whose share of black pixels
-    (luma below `pixel_threshold`) is under `black_level` percent; None when all are darker."""
+    """The pts of the first frame (with `keyframes`, keyframe) in the first `within_ms` whose
+    share of black pixels (luma below `pixel_threshold`) is under `black_level` percent; None
+    when all are darker."""
     binary = runner.find_tool("ffmpeg", settings)
     timeline = video.timeline
     start_micros = timeline.seconds(timeline.origin) * MICROSECONDS
     input_options: dict[str, object] = {"noautorotate": None, "copyts": None}
-    if keyframes_only:
+    skips = keyframes and video.keyframes_decode_alone
+    if skips:
         input_options.update(KEYFRAMES_ONLY)
+    in_window = f"lt(pts,{int(start_micros) + within_ms * 1000})"
+    if video.times_by_display_order:  # ffmpeg's dates are guesses: count the frames instead
+        in_window = f"lt(n,{bisect_right(timeline.pts, timeline.frame_at(within_ms))})"
     args = list(
         ffmpeg_builder.input(video.input_url, **input_options)[str(video.stream_index)]
         .filter("settb", "AVTB")
-        .filter("select", f"lt(pts,{int(start_micros) + within_ms * 1000})")
+        .filter("select", in_window)
         .filter("showinfo", **SHOWINFO_PTS_ONLY)
         .filter("scale", 160, -2)
         .filter("blackframe", amount=black_level, threshold=pixel_threshold)
@@ -510,12 +529,12 @@ def first_frame_not_black(
         .global_args("-nostdin", "-hide_banner")
         .compile(cmd=binary)
     )
-    shown: list[int] = []
-    black: set[int] = set()
+    shown: list[tuple[int, bool]] = []  # every frame that passed, in order: (pts, keyframe)
+    black: set[int] = set()  # their places in that order
 
     def on_line(line: str) -> None:
         if match := runner.SHOWN_FRAME.search(line):
-            shown.append(int(match.group(1)))
+            shown.append((int(match.group(1)), match.group(2) == "1"))
         elif match := _BLACKFRAME.search(line):
             black.add(int(match.group(1)))
 
@@ -523,7 +542,10 @@ def first_frame_not_black(
         process.read_all()
         if process.wait() != 0:
             raise ResourceContentBad(f"ffmpeg could not decode {video.source}.")
-    for micros in shown:
-        if micros not in black:
-            return timeline.frame_at(round_half_up((micros - start_micros) / 1000))
+    for place, (micros, key) in enumerate(shown):
+        if place in black or (keyframes and not key):
+            continue
+        if video.times_by_display_order:
+            return timeline.pts[place]
+        return timeline.frame_at(round_half_up((micros - start_micros) / 1000))
     return None

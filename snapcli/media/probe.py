@@ -68,6 +68,20 @@ class VideoInfo:
     # frame rate, as ffmpeg numbers them, and a seek by time cannot find them.
     seekable: bool = True
     display_matrix: tuple[int, ...] | None = None  # as the stream stores it (mirrors, too)
+    # The frames' times are ffmpeg's guesses while decoding every frame (AVI with B-frames, raw
+    # streams): a decode of keyframes alone guesses others.
+    dated_by_decoding: bool = False
+    # The container dates the frames in decode order (pts = dts) although the decoder reorders
+    # them (old MP4 writers, OpenCV's): frame n in display order is shown at the n-th time, and
+    # ffmpeg's guesses, which change with where decoding starts, are not used.
+    times_by_display_order: bool = False
+
+    @property
+    def keyframes_decode_alone(self) -> bool:
+        """Whether a decode of keyframes alone (-skip_frame nokey) dates each keyframe as the
+        timeline does. Not where the times are ffmpeg's guesses or a display order's: there a
+        reordering decoder puts out each keyframe only when the next one comes in."""
+        return not (self.dated_by_decoding or self.times_by_display_order)
 
     @property
     def turn_steps(self) -> tuple[str, ...]:
@@ -186,6 +200,10 @@ NEAR_SEEKING_CONTAINERS = (".ts", ".m2ts", ".mts", ".m2t")
 NEAR_SEEK_MIN_BYTES = 32 << 20
 # MP4/MOV files, whose own index mp4index.py reads.
 INDEXED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp")
+# ffprobe's name of the MP4/MOV family, whose index dates every sample: where no sample's
+# presentation time differs from its decode time in a stream that reorders, the dates are in
+# decode order (no composition offsets were written), and seeks still land on keyframes exactly.
+INDEX_DATED_FORMATS = ("mov,mp4,m4a,3gp,3g2,mj2",)
 # Containers that seek exactly and state the stream's exact duration: windows settle there, so
 # they are worth trying (elsewhere they would mostly end in a second, full read). Matroska states
 # it in the track's DURATION tag (ffmpeg, mkvmerge and OBS write one), or for the whole file.
@@ -349,6 +367,8 @@ def _probe(
         int(round(1 / (frame_rate * time_base))) if frame_rate and frame_rate > 0 else None
     )
     timed = bool(packets) and all("pts" in p for p in packets)
+    reorders = any(_int(s.get("has_b_frames")) > 0 for s in report.get("streams", []))
+    format_name = str(report.get("format", {}).get("format_name", ""))
     seekable = True
     if near_ms is not None:
         if not timed or not any("dts" in packet for packet in packets[:DTS_LOOKAHEAD]):
@@ -384,7 +404,7 @@ def _probe(
     return VideoInfo(
         source=source,
         input_url=url,
-        format_name=str(report.get("format", {}).get("format_name", "")),
+        format_name=format_name,
         stream_index=index,
         codec=str(stream.get("codec_name", "")),
         width=width,
@@ -398,8 +418,13 @@ def _probe(
         frame_rate=frame_rate,
         start_seconds=_seconds(report.get("format", {}).get("start_time")),
         timeline=timeline,
-        reorders_frames=any(_int(s.get("has_b_frames")) > 0 for s in report.get("streams", [])),
+        reorders_frames=reorders,
         seekable=seekable,
+        dated_by_decoding=not timed,
+        times_by_display_order=reorders
+        and timed
+        and format_name in INDEX_DATED_FORMATS
+        and all(p.get("dts", p["pts"]) == p["pts"] for p in packets),
     )
 
 

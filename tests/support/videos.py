@@ -98,3 +98,25 @@ def x264(gop: int, b_frames: int) -> list[str]:
 
 
 H264 = x264(100, 3)
+
+
+def drop_mp4_box(path: Path, name: bytes) -> None:
+    """Hide every `name` box of an MP4's header (moov) from readers, renamed to 'free' in place:
+    the header is walked box by box, so that bytes of the media data are never taken for one."""
+    data = bytearray(path.read_bytes())
+    containers = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
+
+    def walk(start: int, end: int) -> None:
+        while start + 8 <= end:
+            size = int.from_bytes(data[start : start + 4], "big")
+            kind = bytes(data[start + 4 : start + 8])
+            if size < 8:
+                return
+            if kind == name:
+                data[start + 4 : start + 8] = b"free"
+            elif kind in containers:
+                walk(start + 8, start + size)
+            start += size
+
+    walk(0, len(data))
+    path.write_bytes(bytes(data))
