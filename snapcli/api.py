@@ -27,6 +27,7 @@ from snapcli.settings import Settings
 
 FrameType = Literal["normal", "intra"]
 PictureFormat = Literal["jpg", "png", "webp"]
+Deinterlace = Literal["auto", "on", "off"]
 
 
 def grab(
@@ -50,6 +51,8 @@ def grab(
     retina: bool = False,
     trim_last_sheet: bool = False,
     picture_format: PictureFormat = "jpg",
+    tonemap: str = "auto",
+    deinterlace: Deinterlace = "auto",
     progress: Progress | None = None,
     settings: Settings | None = None,
     record: bool = True,
@@ -67,7 +70,10 @@ def grab(
     `vtt` writes thumbnails.vtt (`vtt_base_url` makes its URLs absolute); `retina` a second set of
     sheets at twice the cell size; `trim_last_sheet` cuts the last sheet to the rows it fills (the
     API keeps every sheet full size); `picture_format` writes snapshots and sheets as "jpg" (the
-    API's), "png" or "webp". `progress(done, total)` is called as snapshots are made. The
+    API's), "png" or "webp". `tonemap` makes HDR (PQ, HLG) look as players show it: "auto"
+    (the mobius curve), "off", or a curve of ffmpeg's tonemap filter; `deinterlace` is "auto"
+    (where the stream says, or its frames show, it is interlaced), "on" or "off". The event's
+    `Rendering` says what was done. `progress(done, total)` is called as snapshots are made. The
     job is recorded in the job records (`snapcli jobs`) unless `record` is False.
 
     Raises a SnapcliError subclass on failure: its `code` (the API's), `message`, and the fail
@@ -80,6 +86,8 @@ def grab(
         retina=retina,
         trim_last_sheet=trim_last_sheet,
         picture_format=picture_format,
+        tonemap=tonemap,
+        deinterlace=deinterlace,
     )
     overrides = {
         "count": count,

@@ -10,6 +10,8 @@ from typing import Any
 import click
 import cloup
 
+from snapcli.core.rendering import DEINTERLACE_CHOICES, TONEMAP_CHOICES
+
 HELP_OPTIONS = ["-h", "--help"]
 # Paths as click types, for the shell to complete file and folder names; they check nothing, so
 # that a missing video gets the API's error code from the library.
@@ -173,6 +175,22 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default="jpg",
             show_default=True,
             help="Snapshots and sheets as JPEG (the API's), PNG (lossless) or WebP.",
+        ),
+        click.option(
+            "--tonemap",
+            type=click.Choice(TONEMAP_CHOICES),
+            default="auto",
+            show_default=True,
+            help="HDR (PQ, HLG) to SDR as players show it: auto uses the mobius curve; off "
+            "gives the coded values (grey, washed out); or name a curve.",
+        ),
+        click.option(
+            "--deinterlace",
+            type=click.Choice(DEINTERLACE_CHOICES),
+            default="auto",
+            show_default=True,
+            help="Deinterlace (bwdif, one picture a frame): auto where the stream says it is "
+            "interlaced or its frames show it; on always; off never.",
         ),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
     ]

@@ -109,6 +109,8 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
                     retina=flags.pop("retina"),
                     trim_last_sheet=flags.pop("trim_last_sheet"),
                     picture_format=flags.pop("picture_format"),
+                    tonemap=flags.pop("tonemap"),
+                    deinterlace=flags.pop("deinterlace"),
                     progress=progress.update,
                     settings=ctx.obj["settings"],
                 )
@@ -150,6 +152,8 @@ def _grab_to_stdout(ctx: click.Context, flags: dict[str, Any], as_json: bool) ->
                 output_dir=folder,
                 quality=flags["quality"],
                 picture_format=flags["picture_format"],
+                tonemap=flags["tonemap"],
+                deinterlace=flags["deinterlace"],
                 settings=ctx.obj["settings"],
                 record=False,
             )
@@ -237,6 +241,8 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
         retina=flags.pop("retina"),
         trim_last_sheet=flags.pop("trim_last_sheet", False),
         picture_format=flags.pop("picture_format", "jpg"),
+        tonemap=flags.pop("tonemap", "auto"),
+        deinterlace=flags.pop("deinterlace", "auto"),
     )
 
 

@@ -101,11 +101,14 @@ def plan_extraction(
     max_targets_per_run: int = MAX_TARGETS_PER_RUN,
     seekable: bool = True,
     keyframes_decode_alone: bool = True,
+    runs_within_gops: bool = False,
 ) -> Plan:
     """Group target frames (pts) into runs that decode the least, spread over `workers`. In a
     stream that cannot seek (`seekable` False: a raw stream without timestamps) every run
     decodes from the start. Where a decode of keyframes alone misdates them
-    (`keyframes_decode_alone` False), no run decodes keyframes only."""
+    (`keyframes_decode_alone` False), no run decodes keyframes only. With `runs_within_gops`,
+    every run starts at its own GOP's keyframe: a picture made from its neighbours too (a
+    deinterlaced one) must not depend on where decoding began."""
     if not seekable:
         timeline = replace(timeline, keyframes=timeline.keyframes[:1])
     wanted = sorted(set(targets))
@@ -119,7 +122,7 @@ def plan_extraction(
             (cost, [pts for pts in wanted if pts not in alone]),
             (keyframe_cost, sorted(alone)),
         )
-        for group in _grouped(chosen, run_cost, max_targets_per_run)
+        for group in _grouped(chosen, run_cost, max_targets_per_run, runs_within_gops)
     ]
     costed = _split_for_workers(sorted(costed, key=lambda item: item[1][0]), workers)
 
@@ -143,9 +146,12 @@ def plan_extraction(
     return Plan(processes=processes, keyframes_only=keyframes_only, floor_frames=floor)
 
 
-def _grouped(wanted: list[int], cost: _DecodeCost, max_targets_per_run: int) -> list[list[int]]:
+def _grouped(
+    wanted: list[int], cost: _DecodeCost, max_targets_per_run: int, within_gops: bool = False
+) -> list[list[int]]:
     """Sorted targets in runs: a run goes on through a gap where that costs less than seeking
-    anew at the next keyframe (and through its own GOP always)."""
+    anew at the next keyframe (and through its own GOP always; with `within_gops`, never
+    further)."""
     timeline = cost.timeline
     groups: list[list[int]] = []
     for pts in wanted:
@@ -155,7 +161,8 @@ def _grouped(wanted: list[int], cost: _DecodeCost, max_targets_per_run: int) -> 
             same_gop = timeline.keyframe_before(last) == key
             go_on = cost.span(last, pts) - 1
             start_anew = cost.run_start + cost.span(key, pts)
-            if same_gop or (go_on <= start_anew and timeline.contiguous(last, pts)):
+            goes_on = not within_gops and go_on <= start_anew and timeline.contiguous(last, pts)
+            if same_gop or goes_on:
                 groups[-1].append(pts)
                 continue
         groups.append([pts])

@@ -28,6 +28,7 @@ from snapcli.core.geometry import FrameGeometry, output_size, round_half_up
 from snapcli.core.layout import SheetRecord, SpriteLayout
 from snapcli.core.names import EVENT_FILE, PICTURE_FORMATS, snapshot_name, vtt_name
 from snapcli.core.plan import plan_extraction
+from snapcli.core.rendering import Rendering, check_deinterlace, check_tonemap, choose_rendering
 from snapcli.core.request import SnapshotRequest, whole_number
 from snapcli.core.schedule import Shot, early_times, schedule
 from snapcli.core.vtt import cue_url, render, thumbnail_cues
@@ -35,6 +36,7 @@ from snapcli.engine.output import StagedOutput, result_name
 from snapcli.errors import InternalError, InvalidParameter, SnapcliError
 from snapcli.media import runner
 from snapcli.media.extract import encodes_jpeg, extract, first_frame_not_black
+from snapcli.media.fields import field_order_seen
 from snapcli.media.probe import VideoInfo, file_size, probe, read_windows
 from snapcli.media.sprite import SheetWriter, background_rgb, encode_picture
 from snapcli.settings import Settings
@@ -75,10 +77,14 @@ class OutputOptions:
     retina: bool = False  # a second set of sheets (and VTT) at twice the cell size
     trim_last_sheet: bool = False  # the last sheet cut to the rows it fills (the API: full size)
     picture_format: str = "jpg"  # jpg (the API's), png or webp, for snapshots and sheets
+    tonemap: str = "auto"  # HDR to SDR: auto (mobius), off, or a tonemap curve
+    deinterlace: str = "auto"  # auto (where the stream or a look says interlaced), on, off
 
     def __post_init__(self) -> None:
         """Checked once, wherever the options come from (flags, the library, a queued job)."""
         whole_number("quality", self.quality, 1, 100)
+        check_tonemap(self.tonemap)
+        check_deinterlace(self.deinterlace)
         if self.picture_format not in PICTURE_FORMATS:
             raise InvalidParameter(
                 f"the picture format must be one of {', '.join(PICTURE_FORMATS)}, got "
@@ -98,6 +104,8 @@ def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str
             "Retina": options.retina,
             "TrimLastSheet": options.trim_last_sheet,
             "Format": options.picture_format,
+            "ToneMap": options.tonemap,
+            "Deinterlace": options.deinterlace,
         },
     }
 
@@ -156,7 +164,7 @@ def run_job(
         intra = request.frame_type == "intra"
         windows = None if request.skip_black else partial(_probe_windows, video_id, request)
         info = probe(video_id, settings, near_ms=windows, keyframes=intra)
-        job = _Job(info, request, options)
+        job = _Job(info, request, options, _rendering(info, request, options, settings))
         if request.skip_black and len(job.shots) > 1 and job.shots[0].time_ms == 0:
             level, threshold = request.skip_black
             bright = first_frame_not_black(
@@ -180,6 +188,24 @@ def run_job(
         runner.kill_all()
         raise
     return event
+
+
+def _rendering(
+    info: VideoInfo, request: SnapshotRequest, options: OutputOptions, settings: Settings | None
+) -> Rendering:
+    """What the frames need to look as a player shows them. Where the stream states no field
+    order and deinterlacing is automatic, a look at its frames decides."""
+    field_order = info.field_order
+    if field_order is None and options.deinterlace == "auto":
+        field_order = field_order_seen(info, settings)
+    return choose_rendering(
+        transfer=info.transfer,
+        field_order=field_order,
+        has_alpha=info.has_alpha,
+        tonemap=options.tonemap,
+        deinterlace=options.deinterlace,
+        picture_format=options.picture_format,
+    )
 
 
 def _probe_windows(
@@ -224,13 +250,29 @@ def _decoded(jpeg: bytes, sheets: list[SheetWriter]) -> Image.Image:
     return picture.convert("RGB")
 
 
+def _flattened(picture: Image.Image, color: tuple[int, int, int]) -> Image.Image:
+    """An RGBA picture laid over `color`, as RGB."""
+    from PIL import Image
+
+    ground = Image.new("RGB", picture.size, color)
+    ground.paste(picture, (0, 0), picture)
+    return ground
+
+
 class _Job:
     """Everything decided before decoding: shots, frames, sizes, sheets; checked up front."""
 
-    def __init__(self, info: VideoInfo, request: SnapshotRequest, options: OutputOptions) -> None:
+    def __init__(
+        self,
+        info: VideoInfo,
+        request: SnapshotRequest,
+        options: OutputOptions,
+        rendering: Rendering,
+    ) -> None:
         self.info = info
         self.request = request
         self.options = options
+        self.rendering = rendering
         timeline = info.timeline
         self.shots = schedule(request, info.duration_ms)
         self.intra = request.frame_type == "intra"
@@ -270,18 +312,21 @@ class _Job:
         decoder_threads: int | None,
     ) -> SnapshotComplete:
         info = self.info
+        decode_alone = info.keyframes_decode_alone and not self.rendering.deinterlaced
         shots_of_frame: dict[int, list[Shot]] = defaultdict(list)
         for shot in self.shots:
             shots_of_frame[self.frame_of[shot.index]].append(shot)
         plan = plan_extraction(
             info.timeline,
             shots_of_frame,
-            # Where ffmpeg dates frames as it decodes them, or a display order does: all of them.
-            keyframes_only=self.intra and info.keyframes_decode_alone,
+            # Where ffmpeg dates frames as it decodes them, or a display order does, and where
+            # a picture is made from its neighbours too (deinterlaced): every frame.
+            keyframes_only=self.intra and decode_alone,
             pixels_per_frame=info.width * info.height,
             workers=workers,
             seekable=info.seekable,
-            keyframes_decode_alone=info.keyframes_decode_alone,
+            keyframes_decode_alone=decode_alone,
+            runs_within_gops=self.rendering.deinterlaced,
         )
         geometry = FrameGeometry.for_output(self.frame_size, info.rotation, info.turn_steps)
         quality = self.options.quality
@@ -313,8 +358,12 @@ class _Job:
             # then decode them again, at a fraction of the size (JPEG's DCT scaling).
             picture_format = self.options.picture_format
             jpeg_from_ffmpeg = (
-                self.keep_cells and picture_format == "jpg" and encodes_jpeg(info, self.frame_size)
+                self.keep_cells
+                and picture_format == "jpg"
+                and encodes_jpeg(info, self.frame_size, self.rendering)
             )
+            flatten = self.rendering.alpha == "flattened"
+            mode = "RGBA" if self.rendering.alpha else "RGB"
 
             def take_frame(pts: int, payload: bytes) -> None:
                 nonlocal done
@@ -325,7 +374,9 @@ class _Job:
                 else:
                     from PIL import Image
 
-                    picture = Image.frombuffer("RGB", self.frame_size, payload, "raw", "RGB", 0, 1)
+                    picture = Image.frombuffer(mode, self.frame_size, payload, "raw", mode, 0, 1)
+                    if flatten:  # onto the sheet colour, as JPEG keeps no alpha
+                        picture = _flattened(picture, color)
                     jpeg = (
                         encode_picture(picture, quality, picture_format=picture_format)
                         if self.keep_cells
@@ -355,6 +406,7 @@ class _Job:
                 workers=workers,
                 decoder_threads=decoder_threads,
                 jpeg_quality=quality if jpeg_from_ffmpeg else None,
+                rendering=self.rendering,
             )
             if done != total:
                 raise InternalError(f"{done} of {total} snapshots were made.")
@@ -372,6 +424,7 @@ class _Job:
                 vtt_files=vtt_files,
                 picture_format=picture_format,
             )
+            event["Rendering"] = self.rendering.to_api()
             event["Request"] = request_record(self.request, self.options)
             event["Input"] = input_fingerprint(info.source)
             staged.write_json(EVENT_FILE, event)

@@ -27,6 +27,7 @@ import ffmpeg as ffmpeg_builder  # type: ignore[import-untyped,unused-ignore]
 
 from snapcli.core.geometry import FrameGeometry, round_half_up
 from snapcli.core.plan import Plan, Run
+from snapcli.core.rendering import AS_DECODED, Rendering
 from snapcli.errors import (
     FFmpegUnavailable,
     InternalError,
@@ -90,6 +91,7 @@ def extract(
     workers: int = 1,
     decoder_threads: int | None = None,
     jpeg_quality: int | None = None,
+    rendering: Rendering = AS_DECODED,
 ) -> None:
     """Run every process of the plan, `workers` at once, and hand each target frame to sink once.
 
@@ -101,7 +103,7 @@ def extract(
     alone = parallel <= 1 and len(plan.runs) <= 1
     threads = decoder_threads or (None if alone else 1)
     extractor = _RunExtractor(
-        video, plan.keyframes_only, geometry, sink, binary, threads, jpeg_quality
+        video, plan.keyframes_only, geometry, sink, binary, threads, jpeg_quality, rendering
     )
     if parallel <= 1:
         for runs in plan.processes:
@@ -158,8 +160,10 @@ class _RunExtractor:
         binary: str,
         threads: int | None,
         jpeg_quality: int | None = None,
+        rendering: Rendering = AS_DECODED,
     ) -> None:
         self.video = video
+        self.rendering = rendering
         self.jpeg_quality = jpeg_quality
         self.keyframes_only = keyframes_only  # intra mode: only keyframes are ever wanted
         self.geometry = geometry
@@ -171,7 +175,7 @@ class _RunExtractor:
         gap = Fraction(timeline.min_frame_gap()) * timeline.time_base * MICROSECONDS
         self.tolerance = max(1, min(500, int(gap / 3)))
         width, height = geometry.output_size
-        self.frame_bytes = width * height * 3
+        self.frame_bytes = width * height * (4 if rendering.alpha else 3)
 
     def extract(self, runs: tuple[Run, ...]) -> None:
         """The targets of `runs`, from one ffmpeg process (and more, where seeks land late)."""
@@ -287,7 +291,7 @@ class _RunExtractor:
         if self.jpeg_quality:
             output = _as_jpeg(stream, self.video, self.geometry, self.jpeg_quality)
         else:
-            output = _as_rgb(stream, self.video, self.geometry)
+            output = _as_rgb(stream, self.video, self.geometry, self.rendering)
         return list(output.global_args("-nostdin", "-hide_banner").compile(cmd=self.binary))
 
     def _decoded_from(self, seek: int | None, keyframes_only: bool) -> Any:
@@ -296,6 +300,8 @@ class _RunExtractor:
         skipped packet from thread to thread (a 10-minute 720p file, 0.70 s against 0.31 s)."""
         threads = self.threads or (1 if keyframes_only else None)
         options = input_options(self.video, seek, keyframes_only, threads)
+        if self.rendering.alpha and self.video.alpha_decoder:
+            options["c:v"] = self.video.alpha_decoder
         stream = ffmpeg_builder.input(self.video.input_url, **options)
         return stream[str(self.video.stream_index)].filter("settb", "AVTB")
 
@@ -308,8 +314,28 @@ class _RunExtractor:
         picks = "+".join(
             f"between(pts,{w.micros - w.tolerance},{w.micros + w.tolerance})" for w in windows
         )
-        end = windows[-1].micros + windows[-1].tolerance + 1
-        return decoded.filter("trim", end_pts=end).filter("select", picks)
+        last = windows[-1]
+        if self.rendering.deinterlaced:  # bwdif looks at the next frame too
+            last = self._window(self._next_pts(last.pts))
+        end = last.micros + last.tolerance + 1
+        return self._deinterlaced(decoded.filter("trim", end_pts=end)).filter("select", picks)
+
+    def _next_pts(self, pts: int) -> int:
+        """The frame after `pts`, or `pts` itself at the end of the stream."""
+        frames = self.video.timeline.pts
+        after = bisect_right(frames, pts)
+        return frames[after] if after < len(frames) else pts
+
+    def _deinterlaced(self, stream: Any) -> Any:
+        """Deinterlaced as players do (bwdif, from both fields and the frames on either side),
+        one picture for each frame, where the rendering asks."""
+        rendering = self.rendering
+        if not rendering.deinterlaced:
+            return stream
+        deinterlaced = stream.filter(
+            "bwdif", mode="send_frame", parity=rendering.parity, deint="all"
+        )
+        return deinterlaced.filter("settb", "AVTB")  # bwdif halves the time base
 
     def _selected_by_order(self, decoded: Any, seek: int | None, windows: list[_Window]) -> Any:
         """A run's target frames by their places in display order, counted from the keyframe it
@@ -320,8 +346,9 @@ class _RunExtractor:
         places = [bisect_left(pts, window.pts) - start for window in windows]
         picks = "+".join(f"eq(n,{place})" for place in places)
         dates = "+".join(f"eq(N,{k})*{w.micros}" for k, w in enumerate(windows))
+        end = places[-1] + (2 if self.rendering.deinterlaced else 1)  # bwdif: the next one too
         return (
-            decoded.filter("trim", end_frame=places[-1] + 1)
+            self._deinterlaced(decoded.filter("trim", end_frame=end))
             .filter("select", picks)
             .filter("setpts", dates)
         )
@@ -330,6 +357,11 @@ class _RunExtractor:
         reason = errors.strip().splitlines()[-1] if errors.strip() else "no message"
         if "Permission denied" in errors:
             raise PermissionDenied(f"{self.video.source} cannot be read (permission denied).")
+        if "No such filter" in errors:
+            raise FFmpegUnavailable(
+                f"this ffmpeg lacks a filter the picture needs ({reason}): use another ffmpeg, "
+                "or --tonemap off / --deinterlace off."
+            )
         if "Unrecognized option" in errors or "Option 'checksum' not found" in errors:
             raise FFmpegUnavailable(f"snapcli needs ffmpeg 5.1 or newer ({reason}).")
         raise ResourceContentBad(f"ffmpeg could not decode {self.video.source} ({reason}).")
@@ -372,27 +404,69 @@ def seek_options(video: VideoInfo, keyframe: int) -> dict[str, str]:
     return {"ss": f"{micros / MICROSECONDS:.6f}"}
 
 
-def _as_rgb(stream: Any, video: VideoInfo, geometry: FrameGeometry) -> Any:
+def _as_rgb(
+    stream: Any, video: VideoInfo, geometry: FrameGeometry, rendering: Rendering = AS_DECODED
+) -> Any:
     """Scale and turn to the output size, converting to RGB with the source's own matrix and
-    range (as players do), and write raw frames."""
-    stream = stream.filter(
-        "scale",
-        geometry.scale_width,
-        geometry.scale_height,
-        flags="bicubic+accurate_rnd+full_chroma_int",
-        in_color_matrix=video.color_matrix,
-        in_range=video.color_range,
-        out_range="pc",
-    )
+    range (as players do), HDR tone-mapped to SDR BT.709, and write raw frames (RGBA where the
+    alpha is kept or flattened in Python)."""
+    size = (geometry.scale_width, geometry.scale_height)
+    if rendering.tone_curve:
+        stream = _tone_mapped(stream.filter("scale", *size, flags=SCALE_FLAGS), video, rendering)
+    else:
+        stream = stream.filter(
+            "scale",
+            *size,
+            flags=SCALE_FLAGS + "+full_chroma_int",
+            in_color_matrix=video.color_matrix,
+            in_range=video.color_range,
+            out_range="pc",
+        )
+    pixels = "rgba" if rendering.alpha else "rgb24"
+    stream = stream.filter("format", pixels)
     for name, options in geometry.turn_filters():
         stream = stream.filter(name, **options)
-    return stream.filter("format", "rgb24").output(
+    return stream.output(
         "pipe:1",
         format="rawvideo",
-        pix_fmt="rgb24",
+        pix_fmt=pixels,
         fps_mode="passthrough",
         flush_packets=1,
         **ENCODER_TIME_BASE,
+    )
+
+
+SCALE_FLAGS = "bicubic+accurate_rnd"
+# Tone mapping works on light, not on coded values: linear light, in floating point, in BT.709
+# primaries, where 1.0 is HDR's reference white (203 cd/m², ITU-R BT.2408: graphics white, a
+# white page), which becomes SDR's white, as libplacebo (mpv, VLC) takes it. Mid-tones keep
+# their level; only what is brighter is rolled off by the curve.
+HDR_REFERENCE_WHITE_NITS = 203
+# zscale's names of the transfers, matrices and primaries ffprobe reports.
+_ZSCALE_TRANSFER = {"smpte2084": "smpte2084", "arib-std-b67": "arib-std-b67"}
+_ZSCALE_MATRIX = {"bt2020": "2020_ncl", "bt709": "709", "smpte170m": "170m", "bt470": "470bg"}
+_ZSCALE_PRIMARIES = {"bt2020": "2020", "bt709": "709", "smpte170m": "170m", "bt470bg": "470bg",
+                     "smpte432": "smpte432", "smpte431": "smpte431"}  # fmt: skip
+
+
+def _tone_mapped(stream: Any, video: VideoInfo, rendering: Rendering) -> Any:
+    """HDR (PQ, HLG) to SDR BT.709 as mpv and VLC show it: to linear light, to BT.709 primaries,
+    the tone curve over the highlights (no desaturation: colours keep their hue and strength, as
+    libplacebo's defaults do), then BT.709's transfer and matrix, full range for RGB. The peak is
+    the stream's mastering metadata where it has some (the tonemap filter reads it), else the
+    format's nominal one."""
+    source = {
+        "tin": _ZSCALE_TRANSFER.get(video.transfer, "smpte2084"),
+        "min": _ZSCALE_MATRIX.get(video.color_matrix, "2020_ncl"),
+        "pin": _ZSCALE_PRIMARIES.get(video.primaries, "2020"),
+        "rin": "full" if video.color_range == "pc" else "limited",
+    }
+    return (
+        stream.filter("zscale", transfer="linear", npl=HDR_REFERENCE_WHITE_NITS, **source)
+        .filter("format", "gbrpf32le")
+        .filter("zscale", primaries="709")
+        .filter("tonemap", tonemap=rendering.tone_curve, desat=0)
+        .filter("zscale", transfer="709", matrix="709", range="full")
     )
 
 
@@ -403,12 +477,17 @@ _COLORSPACE_OF = {"bt709": "bt709", "smpte170m": "smpte170m", "bt470": "bt470bg"
 _JPEG_SOURCES = ("yuv420p", "yuv420p10le")
 
 
-def encodes_jpeg(video: VideoInfo, size: tuple[int, int]) -> bool:
+def encodes_jpeg(
+    video: VideoInfo, size: tuple[int, int], rendering: Rendering = AS_DECODED
+) -> bool:
     """Whether ffmpeg can hand over this video's frames as JPEGs of `size` with the right
-    colours: 4:2:0 sources of a matrix the colorspace filter knows, to an even size (which
-    4:2:0 pictures need)."""
+    colours: 4:2:0 SDR sources without alpha, of a matrix the colorspace filter knows, to an
+    even size (which 4:2:0 pictures need)."""
     even = size[0] % 2 == 0 and size[1] % 2 == 0
-    return even and video.pix_fmt in _JPEG_SOURCES and video.color_matrix in _COLORSPACE_OF
+    plain = not (rendering.tone_curve or rendering.alpha or rendering.hdr)
+    return (
+        even and plain and video.pix_fmt in _JPEG_SOURCES and video.color_matrix in _COLORSPACE_OF
+    )
 
 
 def jpeg_qscale(quality: int) -> int:
@@ -425,7 +504,7 @@ def _as_jpeg(stream: Any, video: VideoInfo, geometry: FrameGeometry, quality: in
     chroma is resampled once, if at all."""
     if (geometry.scale_width, geometry.scale_height) != (video.width, video.height):
         stream = stream.filter(
-            "scale", geometry.scale_width, geometry.scale_height, flags="bicubic+accurate_rnd"
+            "scale", geometry.scale_width, geometry.scale_height, flags=SCALE_FLAGS
         )
     for name, options in geometry.turn_filters():
         stream = stream.filter(name, **options)

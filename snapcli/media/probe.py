@@ -32,6 +32,9 @@ from snapcli.settings import Settings
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
+# Pixel formats with an alpha channel (yuva420p, rgba, gbrap10le, ya8, …).
+_ALPHA_PIXELS = re.compile(r"^(yuva|gbrap|ya\d)|^(rgba|bgra|argb|abgr|rgb32|bgr32)|^pal8$")
+
 # ffprobe's color_space names -> the scale filter's in_color_matrix names.
 _COLOR_MATRICES = {
     "bt709": "bt709",
@@ -75,6 +78,11 @@ class VideoInfo:
     # them (old MP4 writers, OpenCV's): frame n in display order is shown at the n-th time, and
     # ffmpeg's guesses, which change with where decoding starts, are not used.
     times_by_display_order: bool = False
+    transfer: str = ""  # ffprobe's color_transfer: smpte2084 (PQ), arib-std-b67 (HLG), bt709…
+    primaries: str = ""  # ffprobe's color_primaries
+    field_order: str | None = None  # ffprobe's: progressive, tt, bb, tb, bt; None: not stated
+    has_alpha: bool = False  # the picture has an alpha channel the decoder gives
+    alpha_decoder: str | None = None  # the decoder that gives it, where not ffmpeg's default
 
     @property
     def keyframes_decode_alone(self) -> bool:
@@ -122,6 +130,10 @@ class VideoInfo:
             "PixelFormat": self.pix_fmt,
             "ColorMatrix": self.color_matrix,
             "ColorRange": self.color_range,
+            "ColorTransfer": self.transfer or None,
+            "ColorPrimaries": self.primaries or None,
+            "FieldOrder": self.field_order,
+            "Alpha": self.has_alpha,
         }
 
 
@@ -415,6 +427,12 @@ def _probe(
         pix_fmt=str(stream.get("pix_fmt", "")),
         color_matrix=_color_matrix(stream, width, height),
         color_range=_color_range(stream),
+        transfer=str(stream.get("color_transfer", "")),
+        primaries=str(stream.get("color_primaries", "")),
+        field_order=_field_order(stream),
+        has_alpha=_ALPHA_PIXELS.search(str(stream.get("pix_fmt", ""))) is not None
+        or _vpx_alpha(stream) is not None,
+        alpha_decoder=_vpx_alpha(stream),
         frame_rate=frame_rate,
         start_seconds=_seconds(report.get("format", {}).get("start_time")),
         timeline=timeline,
@@ -724,6 +742,22 @@ def _color_matrix(stream: dict[str, Any], width: int, height: int) -> str:
     if tagged:
         return tagged
     return "bt709" if width >= 1280 or height > 576 else "smpte170m"
+
+
+def _field_order(stream: dict[str, Any]) -> str | None:
+    order = str(stream.get("field_order", ""))
+    return order if order in ("progressive", "tt", "bb", "tb", "bt") else None
+
+
+def _vpx_alpha(stream: dict[str, Any]) -> str | None:
+    """VP8/VP9 in WebM keeps alpha beside the picture (alpha_mode 1), which only libvpx's own
+    decoders give; ffmpeg's default VP9 decoder drops it."""
+    if (
+        str(stream.get("tags", {}).get("alpha_mode", stream.get("tags", {}).get("ALPHA_MODE")))
+        != "1"
+    ):
+        return None
+    return {"vp8": "libvpx", "vp9": "libvpx-vp9"}.get(str(stream.get("codec_name")))
 
 
 def _color_range(stream: dict[str, Any]) -> str:

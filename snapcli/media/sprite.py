@@ -99,7 +99,9 @@ class SheetWriter:
         with self._lock:
             sheet = self._open.get(box.sheet)
             if sheet is None:
-                sheet = Image.new("RGB", self.layout.sheet_size, self.background)
+                # Cells with alpha (kept for PNG/WebP) make a sheet with alpha, its gaps opaque.
+                mode = "RGBA" if cell.mode == "RGBA" else "RGB"
+                sheet = Image.new(mode, self.layout.sheet_size, self.background)
                 self._open[box.sheet] = sheet
             sheet.paste(cell, (box.x, box.y))
             self.records[box.sheet].cells.append((snapshot_index, box))
