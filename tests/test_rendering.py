@@ -249,3 +249,129 @@ def test_progressive_video_is_left_as_it_is_unless_asked(
     forced = snapcli.grab(video, at=[1040], output_dir=tmp_path / "on", deinterlace="on")
     assert forced.to_api()["Rendering"]["Deinterlace"] == "bwdif"
     assert frame_number(Image.open(forced.snapshots[0].path)) == 26  # type: ignore[arg-type]
+
+
+# SDR sources beyond 8-bit limited-range BT.709/BT.601: the stripes in each, tagged.
+SDR_SOURCES = {
+    "10bit": ("scale=out_color_matrix=bt709:out_range=tv,format=yuv420p10le",
+              ["-c:v", "libx264", "-colorspace", "bt709", "-color_primaries", "bt709",
+               "-color_trc", "bt709"], "mp4"),
+    "12bit": ("scale=out_color_matrix=bt709:out_range=tv,format=yuv420p12le",
+              ["-c:v", "libx265", "-x265-params", "log-level=error:colorprim=bt709:"
+               "transfer=bt709:colormatrix=bt709"], "mp4"),
+    "full_range": ("scale=out_color_matrix=bt709:out_range=pc,format=yuvj420p",
+                   ["-c:v", "libx264", "-colorspace", "bt709", "-color_range", "pc"], "mp4"),
+    # Tagged BT.601 at an HD size, where an untagged source would be guessed BT.709.
+    "bt601_hd": ("scale=1280:720,scale=out_color_matrix=bt601:out_range=tv,format=yuv420p",
+                 ["-c:v", "libx264", "-colorspace", "smpte170m", "-color_primaries",
+                  "smpte170m", "-color_trc", "smpte170m"], "mp4"),
+    # BT.2020 primaries: shown as BT.709's, its colours would be dull.
+    "bt2020_sdr": ("format=gbrpf32le,zscale=tin=709:min=709:pin=709:rin=full:t=2020_10:p=2020:"
+                   "m=2020_ncl:r=limited,format=yuv420p10le",
+                   ["-c:v", "libx265", "-x265-params", "log-level=error:colorprim=bt2020:"
+                    "transfer=bt2020-10:colormatrix=bt2020nc"], "mp4"),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sdr_videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("sdr")
+    made = {}
+    for name, (conversion, codec, container) in SDR_SOURCES.items():
+        made[name] = root / f"{name}.{container}"
+        ffmpeg("-filter_complex", f"{stripes_graph()},{conversion}", *codec, str(made[name]))
+    return made
+
+
+@pytest.mark.parametrize("name", list(SDR_SOURCES))
+@pytest.mark.parametrize("picture_format", ["png", "jpg"])
+def test_sdr_sources_show_their_colours(
+    name: str, picture_format: str, sdr_videos: dict[str, Path], tmp_path: Path
+) -> None:
+    event = snapcli.grab(sdr_videos[name], at=[500], output_dir=tmp_path / "o", quality=100,
+                         picture_format=picture_format)  # type: ignore[arg-type]  # fmt: skip
+    got = stripe_colours(Image.open(event.snapshots[0].path))  # type: ignore[arg-type]
+    assert distance(got, COLOURS) <= 6, (got, COLOURS)
+    assert event.to_api()["Rendering"]["DynamicRange"] == "SDR"
+
+
+def test_the_colour_checks_can_tell_a_wrong_conversion(
+    sdr_videos: dict[str, Path], tmp_path: Path
+) -> None:
+    """Each source read the usual wrong way (BT.2020 as BT.709's primaries, full range as
+    limited, BT.601 as BT.709) is outside the tolerance."""
+    wrong = {
+        "bt2020_sdr": "scale=in_color_matrix=bt2020:in_range=tv:out_range=pc,format=rgb24",
+        "full_range": "scale=in_color_matrix=bt709:in_range=tv:out_range=pc,format=rgb24",
+        "bt601_hd": "scale=in_color_matrix=bt709:in_range=tv:out_range=pc,format=rgb24",
+    }
+    for name, chain in wrong.items():
+        got = stripe_colours(reference_frame(sdr_videos[name], chain, 500, tmp_path))
+        assert distance(got, COLOURS) > 6, name
+
+
+# Alpha: the stripes opaque on the left half, half transparent, then transparent on the right.
+ALPHA = "format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='if(lt(X,160),255,if(lt(X,240),128,0))'"
+ALPHA_SOURCES = {
+    "prores4444": (["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le"], "mov"),
+    "png_in_mov": (["-c:v", "png", "-pix_fmt", "rgba"], "mov"),
+    "vp9_alpha": (["-c:v", "libvpx-vp9", "-pix_fmt", "yuva420p", "-b:v", "1M"], "webm"),
+}  # fmt: skip
+GREEN = (32, 192, 64)
+
+
+@pytest.fixture(scope="module")
+def alpha_videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("alpha")
+    made = {}
+    source = f"color=c=0x20C040:size=320x180:rate=25:duration=2,{ALPHA}"
+    for name, (codec, container) in ALPHA_SOURCES.items():
+        made[name] = root / f"{name}.{container}"
+        ffmpeg("-f", "lavfi", "-i", source, *codec, str(made[name]))
+    return made
+
+
+def close_to(got: Sequence[int], want: Sequence[int], tolerance: int = 6) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(got, want, strict=True))
+
+
+@pytest.mark.parametrize("name", list(ALPHA_SOURCES))
+def test_alpha_is_kept_in_png_and_webp_and_flattened_in_jpeg(
+    name: str, alpha_videos: dict[str, Path], tmp_path: Path
+) -> None:
+    video = alpha_videos[name]
+    points = [(80, 90), (200, 90), (300, 90)]  # opaque, half, transparent
+    for picture_format in ("png", "webp"):
+        kept = snapcli.grab(video, at=[500], output_dir=tmp_path / picture_format,
+                            picture_format=picture_format)  # type: ignore[arg-type]  # fmt: skip
+        picture = Image.open(kept.snapshots[0].path)  # type: ignore[arg-type]
+        assert picture.mode == "RGBA"
+        alphas = [picture.getpixel(point)[3] for point in points]  # type: ignore[index]
+        assert close_to(alphas, [255, 128, 0]), (picture_format, alphas)
+        assert close_to(picture.getpixel(points[0])[:3], GREEN)  # type: ignore[index]
+        assert kept.to_api()["Rendering"]["Alpha"] == "kept"
+    flat = snapcli.grab(video, at=[500], output_dir=tmp_path / "jpg", quality=100)
+    picture = Image.open(flat.snapshots[0].path)  # type: ignore[arg-type]
+    assert picture.mode == "RGB"
+    got = [picture.getpixel(point) for point in points]
+    half = tuple(round(c * 128 / 255) for c in GREEN)
+    assert all(close_to(g, w) for g, w in zip(got, [GREEN, half, (0, 0, 0)])), got  # type: ignore[arg-type]
+    assert flat.to_api()["Rendering"]["Alpha"] == "flattened"
+
+
+def test_sheets_lay_alpha_over_the_sprite_colour_or_keep_it(
+    alpha_videos: dict[str, Path], tmp_path: Path
+) -> None:
+    video = alpha_videos["prores4444"]
+    sprite = {"Columns": 2, "Lines": 1, "Color": "white"}
+    jpeg = snapcli.grab(video, at=[0, 1000], sprite=sprite, output_dir=tmp_path / "j", quality=100)
+    sheet = Image.open(jpeg.sprites[0].path)
+    assert sheet.mode == "RGB"
+    white_half = tuple(round(c * 128 / 255 + 255 * 127 / 255) for c in GREEN)
+    assert close_to(sheet.getpixel((300, 90)), (255, 255, 255))  # type: ignore[arg-type]
+    assert close_to(sheet.getpixel((200, 90)), white_half), sheet.getpixel((200, 90))  # type: ignore[arg-type]
+    png = snapcli.grab(video, at=[0, 1000], sprite=sprite, output_dir=tmp_path / "p",
+                       picture_format="png")  # fmt: skip
+    sheet = Image.open(png.sprites[0].path)
+    assert sheet.mode == "RGBA" and sheet.getpixel((300, 90))[3] == 0  # type: ignore[index]
+    assert sheet.getpixel((80, 90))[3] == 255  # type: ignore[index]

@@ -411,8 +411,9 @@ def _as_rgb(
     range (as players do), HDR tone-mapped to SDR BT.709, and write raw frames (RGBA where the
     alpha is kept or flattened in Python)."""
     size = (geometry.scale_width, geometry.scale_height)
-    if rendering.tone_curve:
-        stream = _tone_mapped(stream.filter("scale", *size, flags=SCALE_FLAGS), video, rendering)
+    if rendering.tone_curve or (wide_gamut(video) and not rendering.hdr):
+        stream = stream.filter("scale", *size, flags=SCALE_FLAGS)
+        stream = _to_bt709_light(stream, video, rendering)
     else:
         stream = stream.filter(
             "scale",
@@ -443,31 +444,41 @@ SCALE_FLAGS = "bicubic+accurate_rnd"
 # their level; only what is brighter is rolled off by the curve.
 HDR_REFERENCE_WHITE_NITS = 203
 # zscale's names of the transfers, matrices and primaries ffprobe reports.
-_ZSCALE_TRANSFER = {"smpte2084": "smpte2084", "arib-std-b67": "arib-std-b67"}
+_ZSCALE_TRANSFER = {"smpte2084": "smpte2084", "arib-std-b67": "arib-std-b67", "bt709": "709",
+                    "smpte170m": "601", "bt470bg": "601", "bt2020-10": "2020_10",
+                    "bt2020-12": "2020_12", "iec61966-2-1": "iec61966-2-1"}  # fmt: skip
 _ZSCALE_MATRIX = {"bt2020": "2020_ncl", "bt709": "709", "smpte170m": "170m", "bt470": "470bg"}
 _ZSCALE_PRIMARIES = {"bt2020": "2020", "bt709": "709", "smpte170m": "170m", "bt470bg": "470bg",
                      "smpte432": "smpte432", "smpte431": "smpte431"}  # fmt: skip
+_WIDE_PRIMARIES = ("bt2020", "smpte431", "smpte432")
 
 
-def _tone_mapped(stream: Any, video: VideoInfo, rendering: Rendering) -> Any:
-    """HDR (PQ, HLG) to SDR BT.709 as mpv and VLC show it: to linear light, to BT.709 primaries,
-    the tone curve over the highlights (no desaturation: colours keep their hue and strength, as
-    libplacebo's defaults do), then BT.709's transfer and matrix, full range for RGB. The peak is
-    the stream's mastering metadata where it has some (the tonemap filter reads it), else the
-    format's nominal one."""
+def _to_bt709_light(stream: Any, video: VideoInfo, rendering: Rendering) -> Any:
+    """HDR (PQ, HLG), or SDR of wider primaries (BT.2020, P3), to SDR BT.709 as mpv and VLC show
+    it: to linear light, to BT.709 primaries, for HDR the tone curve over the highlights (no
+    desaturation: colours keep their hue and strength, as libplacebo's defaults do), then
+    BT.709's transfer and matrix, full range for RGB. The peak is the stream's mastering
+    metadata where it has some (the tonemap filter reads it), else the format's nominal one."""
     source = {
-        "tin": _ZSCALE_TRANSFER.get(video.transfer, "smpte2084"),
-        "min": _ZSCALE_MATRIX.get(video.color_matrix, "2020_ncl"),
-        "pin": _ZSCALE_PRIMARIES.get(video.primaries, "2020"),
+        "tin": _ZSCALE_TRANSFER.get(video.transfer, "709"),
+        "min": _ZSCALE_MATRIX.get(video.color_matrix, "709"),
+        "pin": _ZSCALE_PRIMARIES.get(video.primaries, "709"),
         "rin": "full" if video.color_range == "pc" else "limited",
     }
-    return (
+    stream = (
         stream.filter("zscale", transfer="linear", npl=HDR_REFERENCE_WHITE_NITS, **source)
         .filter("format", "gbrpf32le")
         .filter("zscale", primaries="709")
-        .filter("tonemap", tonemap=rendering.tone_curve, desat=0)
-        .filter("zscale", transfer="709", matrix="709", range="full")
     )
+    if rendering.tone_curve:
+        stream = stream.filter("tonemap", tonemap=rendering.tone_curve, desat=0)
+    return stream.filter("zscale", transfer="709", matrix="709", range="full")
+
+
+def wide_gamut(video: VideoInfo) -> bool:
+    """Whether the source's primaries reach beyond BT.709's, so that its colours need converting
+    as light (shown as BT.709, they look dull)."""
+    return video.primaries in _WIDE_PRIMARIES
 
 
 # The colorspace filter's names of the matrices the probe reports (the scale filter's names),
@@ -481,10 +492,10 @@ def encodes_jpeg(
     video: VideoInfo, size: tuple[int, int], rendering: Rendering = AS_DECODED
 ) -> bool:
     """Whether ffmpeg can hand over this video's frames as JPEGs of `size` with the right
-    colours: 4:2:0 SDR sources without alpha, of a matrix the colorspace filter knows, to an
-    even size (which 4:2:0 pictures need)."""
+    colours: 4:2:0 SDR sources of BT.709's primaries or narrower, without alpha, of a matrix
+    the colorspace filter knows, to an even size (which 4:2:0 pictures need)."""
     even = size[0] % 2 == 0 and size[1] % 2 == 0
-    plain = not (rendering.tone_curve or rendering.alpha or rendering.hdr)
+    plain = not (rendering.hdr or rendering.alpha or wide_gamut(video))
     return (
         even and plain and video.pix_fmt in _JPEG_SOURCES and video.color_matrix in _COLORSPACE_OF
     )
