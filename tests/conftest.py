@@ -172,6 +172,21 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
         cfr_times(150, fps25),
         50,
     )
+    # Xvid with "packed" B-frames (libxvid packs them in AVI, as OpenCV's Megamind.avi sample
+    # has them): a P-frame and the B-frame after it in one chunk, then a 6-byte empty frame.
+    # ffmpeg's decoder never puts out the last frame of such a stream: 149 frames are shown.
+    try:
+        made["xvid_packed"] = TestVideo(
+            make_video(
+                root / "packed.avi",
+                seconds=6,
+                codec=["-c:v", "libxvid", "-bf", "1", "-g", "50", "-q:v", "4"],
+            ),
+            cfr_times(149, fps25),
+            50,
+        )
+    except subprocess.CalledProcessError:
+        pass
     # An MP4 whose writer dated the frames in decode order (pts = dts: no composition offsets,
     # as old OpenCV writers do) though the stream has B-frames: made from the h264 video without
     # an edit list, its ctts box renamed in place.
