@@ -25,6 +25,7 @@ from snapcli.core.geometry import (
     rotation_from_display_matrix,
     turn_steps,
 )
+from snapcli.core.rendering import HDR_TRANSFERS
 from snapcli.core.timeline import FrameTimeline
 from snapcli.errors import PermissionDenied, ResourceContentBad, VideoNotFound
 from snapcli.media import mp4index, runner
@@ -131,6 +132,7 @@ class VideoInfo:
             "ColorMatrix": self.color_matrix,
             "ColorRange": self.color_range,
             "ColorTransfer": self.transfer or None,
+            "DynamicRange": HDR_TRANSFERS.get(self.transfer, "SDR"),
             "ColorPrimaries": self.primaries or None,
             "FieldOrder": self.field_order,
             "Alpha": self.has_alpha,
