@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Everything snapcli needs on a fresh machine: FFmpeg (from the system's packages when it is
-# missing) and snapcli itself. With --test, also what the tests need: pytest and friends, and for
-# the browser test Chromium (Debian's package) and the npm packages in tests/e2e.
+# Everything snapcli needs on a fresh machine: snapcli itself, with pip, which brings its ffmpeg
+# (imageio-ffmpeg's static build). With --test, also what the tests need: pytest and friends, a
+# system FFmpeg (Debian's, from the system's packages when it is missing: the tests hold frames
+# exact with both ffmpegs, and make their videos with its encoders), and for the browser test
+# Chromium (Debian's package) and the npm packages in tests/e2e.
 # Safe to run again: it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,14 +23,6 @@ apt_install() {  # apt_install PACKAGE...: Debian/Ubuntu only; says so and fails
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
-if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
-  if command -v brew >/dev/null && ! command -v apt-get >/dev/null; then
-    brew install ffmpeg
-  else
-    apt_install ffmpeg
-  fi
-fi
-
 pip_install="python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore"
 # An editable install is not byte-compiled (pip compiles only what it copies); compile it here,
 # or every command compiles snapcli anew where PYTHONDONTWRITEBYTECODE is set (~70 ms a start).
@@ -37,6 +31,13 @@ if ! $for_tests; then
   $pip_install -e .
   $compile
   exit 0
+fi
+if ! command -v ffmpeg >/dev/null; then
+  if command -v brew >/dev/null && ! command -v apt-get >/dev/null; then
+    brew install ffmpeg
+  else
+    apt_install ffmpeg
+  fi
 fi
 $pip_install -e ".[test]"
 $compile

@@ -115,7 +115,7 @@ class Interrupted(SnapcliError):
 
 
 class FFmpegUnavailable(SnapcliError):
-    """ffmpeg or ffprobe is missing or unusable: not an API code, a local one (exit 4)."""
+    """ffmpeg is missing or unusable: not an API code, a local one (exit 4)."""
 
     code = "FFmpegUnavailable"
     http_status = 500

@@ -17,22 +17,20 @@ DEFAULT_STALL_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class Settings:
-    ffmpeg: str | None = None  # the ffmpeg program, or its folder; None: PATH
-    ffprobe: str | None = None  # ffprobe alone; None: beside ffmpeg, then PATH
+    ffmpeg: str | None = None  # the ffmpeg program, or its folder; None: imageio-ffmpeg's, PATH
     home: Path | None = None  # the state folder; None: the platform's user data folder
     stall_timeout: float = DEFAULT_STALL_TIMEOUT  # seconds an ffmpeg may print nothing
     job_slots: int | None = None  # queued jobs at once; None: one per core
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """$SNAPCLI_FFMPEG, $SNAPCLI_FFPROBE, $SNAPCLI_HOME, $SNAPCLI_STALL_TIMEOUT and
+        """$SNAPCLI_FFMPEG, $SNAPCLI_HOME, $SNAPCLI_STALL_TIMEOUT and
         $SNAPCLI_JOB_SLOTS; what is unset or malformed keeps its default."""
         env = os.environ if environ is None else environ
         home = env.get("SNAPCLI_HOME")
         slots = env.get("SNAPCLI_JOB_SLOTS", "")
         return cls(
             ffmpeg=env.get("SNAPCLI_FFMPEG") or None,
-            ffprobe=env.get("SNAPCLI_FFPROBE") or None,
             home=Path(home).expanduser().absolute() if home else None,
             stall_timeout=_number(env.get("SNAPCLI_STALL_TIMEOUT"), DEFAULT_STALL_TIMEOUT),
             job_slots=max(1, int(slots)) if slots.isdigit() else None,

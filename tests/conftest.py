@@ -229,10 +229,11 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestVideo]:
 
 @pytest.fixture(scope="session")
 def slow_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """20 s of 720p with a single keyframe: a frame near the end takes a while to decode."""
+    """20 s of 1080p with a single keyframe: a frame near the end takes a while to decode (over
+    a second, with either ffmpeg)."""
     path = tmp_path_factory.mktemp("slow") / "slow.mp4"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25:duration=20",
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration=20",
          "-c:v", "libx264", "-preset", "ultrafast", "-g", "1000", "-pix_fmt", "yuv420p",
          str(path)],
         check=True,
@@ -322,18 +323,21 @@ def mp4_variants(
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never touch the user's state, nor share a working folder."""
     monkeypatch.setenv("SNAPCLI_HOME", str(tmp_path / "snapcli-home"))
-    monkeypatch.delenv("SNAPCLI_FFMPEG", raising=False)  # the ffmpeg on PATH, unless a test says
-    monkeypatch.delenv("SNAPCLI_FFPROBE", raising=False)
+    monkeypatch.delenv("SNAPCLI_FFMPEG", raising=False)  # snapcli's default, unless a test says
     monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(params=["ffmpeg on PATH", "static ffmpeg of imageio-ffmpeg"])
 def ffmpeg_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each ffmpeg that the frame tests hold exact: the system's, and a newer static build (the
-    one the imageio-ffmpeg package ships), since ffmpeg's versions differ in timestamps, seeking
-    and which options they honour. ffprobe stays the system's."""
+    """Each ffmpeg that the frame tests hold exact: the system's (Debian's 5.1, named as a user
+    names one), and snapcli's default, the newer static build the imageio-ffmpeg package ships,
+    since ffmpeg's versions differ in timestamps, seeking and which options they honour."""
     if request.param == "ffmpeg on PATH":
-        return "ffmpeg"
+        system = shutil.which("ffmpeg")
+        if system is None:
+            pytest.fail("a system ffmpeg is needed for the tests (apt-get install ffmpeg)")
+        monkeypatch.setenv("SNAPCLI_FFMPEG", system)
+        return system
     try:
         import imageio_ffmpeg
     except ImportError:

@@ -293,24 +293,29 @@ def test_output_folder_that_cannot_be_written(
 def test_ffmpeg_missing(
     run_cli, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Neither the ffmpeg pip installed (here: imageio-ffmpeg's, pointed elsewhere, as its own
+    variable does) nor one on PATH: one line that says how to get one."""
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "gone" / "ffmpeg"))
     result = run_cli("grab", str(videos["h264"].path))
     assert_one_line_error(result, "FFmpegUnavailable", 4)
-    assert "apt-get install ffmpeg" in result.stderr
+    assert (
+        "reinstall snapcli with pip" in result.stderr and "apt-get install ffmpeg" in result.stderr
+    )
 
 
-def test_a_crashing_ffprobe_is_reported_as_a_crash_not_as_a_bad_video(
+def test_a_crashing_ffmpeg_is_reported_as_a_crash_not_as_a_bad_video(
     run_cli, videos: dict[str, TestVideo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A stand-in for an ffprobe build that crashes (a static ffprobe 6.0 does, on MPEG-TS): the
-    # behaviour under test is the message, which no real ffprobe here can be made to provoke.
-    crashing = tmp_path / "ffprobe"
+    # A stand-in for an ffmpeg build that crashes (a static ffprobe 6.0 did, on MPEG-TS): the
+    # behaviour under test is the message, which no real ffmpeg here can be made to provoke.
+    crashing = tmp_path / "ffmpeg"
     crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
     crashing.chmod(0o755)
-    monkeypatch.setenv("SNAPCLI_FFPROBE", str(crashing))
+    monkeypatch.setenv("SNAPCLI_FFMPEG", str(crashing))
     result = run_cli("grab", str(videos["h264"].path))
     assert_one_line_error(result, "InternalError", 1)
-    assert "ffprobe crashed (SIGSEGV)" in result.stderr and "not a readable" not in result.stderr
+    assert "ffmpeg crashed (SIGSEGV)" in result.stderr and "not a readable" not in result.stderr
 
 
 def test_ffmpeg_override_that_does_not_exist(run_cli, videos: dict[str, TestVideo]) -> None:

@@ -738,7 +738,7 @@ def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets
     path = videos[name].path if name in videos else mp4_variants[name]
     info = probe.probe(path)
     assert probe_reads == ([[]] if name in INDEXED + INDEXED_VARIANTS else [[], None])
-    whole = probe._probe(str(path), probe.input_url(path), "ffprobe", None, False)
+    whole = probe._probe(str(path), probe.input_url(path), "ffmpeg", None, False)
     assert whole is not None and info.timeline == whole.timeline
 
 

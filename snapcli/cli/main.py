@@ -44,8 +44,8 @@ class _Group(cloup.Group):
     "ffmpeg",
     metavar="PATH",
     envvar="SNAPCLI_FFMPEG",
-    help="The ffmpeg program (or its folder) to use; ffprobe is looked for beside it. "
-    "Default: $SNAPCLI_FFMPEG, then PATH.",
+    help="The ffmpeg program (or its folder) to use, such as a system ffmpeg. Default: "
+    "$SNAPCLI_FFMPEG, then the ffmpeg pip installed with snapcli (imageio-ffmpeg), then PATH.",
 )
 @click.option("--debug", is_flag=True, help="Show a traceback when something fails.")
 @click.pass_context

@@ -107,6 +107,36 @@ def track_samples(index: FileIndex, track_id: int) -> TrackSamples | None:
         return None
 
 
+IDENTITY = (0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+
+
+def display_matrix(index: FileIndex, track_id: int) -> tuple[int, ...] | None:
+    """The track's display matrix as ffmpeg's demuxer makes it (the track header's, times the
+    movie header's), nine numbers row by row; None where it is the identity or unreadable.
+    Mirrors show here, which ffmpeg's log (a rotation angle) does not tell."""
+    try:
+        children = _boxes(index.moov)
+        movie = _matrix(children[b"mvhd"][0], 36, 48)
+        for trak in children.get(b"trak", []):
+            tkhd = _boxes(trak)[b"tkhd"][0]
+            if _track_id(tkhd) == track_id:
+                track = _matrix(tkhd, 40, 52)
+                product = tuple(
+                    sum(track[row * 3 + k] * movie[k * 3 + column] for k in range(3)) >> 16
+                    for row in range(3)
+                    for column in range(3)
+                )
+                return None if product == IDENTITY else product
+    except (struct.error, ValueError, IndexError, KeyError):
+        pass
+    return None
+
+
+def _matrix(header: bytes, offset_v0: int, offset_v1: int) -> tuple[int, ...]:
+    """The nine 32-bit numbers of a movie or track header's matrix."""
+    return struct.unpack_from(">9i", header, offset_v1 if header[0] == 1 else offset_v0)
+
+
 def _track_samples(index: FileIndex, track_id: int) -> TrackSamples | None:
     children = _boxes(index.moov)
     for trak in children.get(b"trak", []):

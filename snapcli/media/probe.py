@@ -10,7 +10,6 @@ gives the frames.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -28,7 +27,7 @@ from snapcli.core.geometry import (
 from snapcli.core.rendering import HDR_TRANSFERS
 from snapcli.core.timeline import FrameTimeline
 from snapcli.errors import PermissionDenied, ResourceContentBad, VideoNotFound
-from snapcli.media import mp4index, runner
+from snapcli.media import demux, mp4index, runner
 from snapcli.settings import Settings
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -214,6 +213,10 @@ NEAR_SEEKING_CONTAINERS = (".ts", ".m2ts", ".mts", ".m2t")
 NEAR_SEEK_MIN_BYTES = 32 << 20
 # MP4/MOV files, whose own index mp4index.py reads.
 INDEXED_CONTAINERS = (".mp4", ".m4v", ".mov", ".3gp")
+# Raw streams of one codec, without a container (ffmpeg's names): no times, no seeking.
+RAW_STREAM_FORMATS = ("h264", "hevc", "vvc", "mpegvideo", "m4v", "cavsvideo", "vc1", "h263",
+                      "h261", "obu", "dirac", "avs2", "avs3")  # fmt: skip
+END_SEEK_S = 99_999_999.0  # a seek this far lands on the last keyframe
 # ffprobe's name of the MP4/MOV family, whose index dates every sample: where no sample's
 # presentation time differs from its decode time in a stream that reorders, the dates are in
 # decode order (no composition offsets were written), and seeks still land on keyframes exactly.
@@ -248,7 +251,7 @@ def probe(
     """
     source = os.fspath(video)
     url = input_url(source)
-    ffprobe = runner.find_tool("ffprobe", settings)
+    ffmpeg = runner.find_tool("ffmpeg", settings)
     suffix = Path(source).suffix.lower()
     if suffix in WINDOWED_CONTAINERS:
         ends = None
@@ -256,20 +259,20 @@ def probe(
         if callable(near_ms) and not indexed:  # times that need no D need no look at the ends
             near_ms = near_ms(None) or near_ms
         if indexed or callable(near_ms):  # for the index, or for D
-            ends = _probe(source, url, ffprobe, [], keyframes)
+            ends = _probe(source, url, ffmpeg, [], keyframes)
             if ends is not None and ends.timeline.known is None:
                 return ends
         if callable(near_ms):
             near_ms = near_ms(None if ends is None else ends.duration_ms)
         if near_ms:
-            info = _probe(source, url, ffprobe, sorted(set(near_ms)), keyframes)
+            info = _probe(source, url, ffmpeg, sorted(set(near_ms)), keyframes)
             if info is not None:
                 return info
     elif suffix in NEAR_SEEKING_CONTAINERS and near_ms is not None and _large(url):
-        info = _probe_near(source, url, ffprobe, near_ms, keyframes)
+        info = _probe_near(source, url, ffmpeg, near_ms, keyframes)
         if info is not None:
             return info
-    info = _probe(source, url, ffprobe, None, keyframes, settings=settings)
+    info = _probe(source, url, ffmpeg, None, keyframes, settings=settings)
     assert info is not None
     return info
 
@@ -285,19 +288,19 @@ class _Start:
 
 
 def _probe_near(
-    source: str, url: str, ffprobe: str, near_ms: Sequence[int] | WindowChoice, keyframes: bool
+    source: str, url: str, ffmpeg: str, near_ms: Sequence[int] | WindowChoice, keyframes: bool
 ) -> VideoInfo | None:
     """The timeline of an MPEG-TS file read in windows (None where they do not settle): a first
     run reads its start, for where its timestamps begin (windows are placed from there) and its
     keyframe spacing (its seeks land near a time, not on the keyframe before it, so each window
     begins that much earlier); a second reads the windows and the end."""
-    start = _look_at_start(source, url, ffprobe)
+    start = _look_at_start(source, url, ffmpeg)
     if start is None:
         return None
     times = near_ms(start.duration_ms) if callable(near_ms) else near_ms
     if not times:
         return None
-    info = _probe(source, url, ffprobe, sorted(set(times)), keyframes, start)
+    info = _probe(source, url, ffmpeg, sorted(set(times)), keyframes, start)
     if info is None or not callable(near_ms):
         return info
     # The times spread over D as the windows found it, if that differs from the stated one.
@@ -305,17 +308,10 @@ def _probe_near(
     return info if _knows_all(info.timeline, final, keyframes) else None
 
 
-def _look_at_start(source: str, url: str, ffprobe: str) -> _Start | None:
-    report = _ffprobe_json(
-        [
-            ffprobe, "-v", "error", "-select_streams", "v",
-            "-read_intervals", f"%+{HEAD_READ_S}", "-show_streams",
-            "-show_entries", "packet=stream_index,pts,flags", "-of", "json", url,
-        ],
-        source,
-    )  # fmt: skip
+def _look_at_start(source: str, url: str, ffmpeg: str) -> _Start | None:
+    report = demux.report(ffmpeg, url, source, [(None, HEAD_READ_S)])
     stream, time_base, packets = _video_packets(report, source)
-    stated = _stated_duration_ms(stream)
+    stated = _stated_duration_ms(stream, report.get("format", {}))
     if stated is None or not packets or not all("pts" in p for p in packets):
         return None
     keys = sorted(int(p["pts"]) for p in packets if _flagged(p, "K"))
@@ -345,44 +341,39 @@ def file_size(path: str) -> int:
 def _probe(
     source: str,
     url: str,
-    ffprobe: str,
+    ffmpeg: str,
     near_ms: list[int] | None,
     keyframes: bool,
     start: _Start | None = None,
     settings: Settings | None = None,
 ) -> VideoInfo | None:
-    """One ffprobe run; None when a windowed read does not settle every time asked about. A read
-    of the ends alone (`near_ms` empty) gives the whole timeline where the file's index can be
-    trusted."""
-    intervals = []
+    """One ffmpeg run (demux.py); None when a windowed read does not settle every time asked
+    about. A read of the ends alone (`near_ms` empty) gives the whole timeline where the file's
+    index can be trusted."""
+    intervals: list[demux.Interval] | None = None
     if near_ms is not None:
-        head = f"%+{HEAD_READ_S}"
+        head: demux.Interval = (None, HEAD_READ_S)
         if start is None:
-            spans = [f"{a / 1000:.3f}%{b / 1000:.3f}" for a, b in read_windows(near_ms, keyframes)]
-            # The tail: a seek past the end lands on the last keyframe. Its end is spelled out,
-            # as ffprobe 6.0 reads nothing for an open one right after the start window.
-            tail = "99999999%+99999999"
+            spans: list[demux.Interval] = [
+                (a / 1000, (b - a) / 1000) for a, b in read_windows(near_ms, keyframes)
+            ]
+            # The tail: a seek past the end lands on the last keyframe.
+            tail: demux.Interval = (END_SEEK_S, None)
         else:
             spans, tail = _near_spans(near_ms, keyframes, start)
-        intervals = ["-read_intervals", ",".join([head, *spans, tail])]
-    report = _ffprobe_json(
-        [
-            ffprobe, "-v", "error", "-select_streams", "v", *intervals,
-            "-show_format", "-show_streams",
-            "-show_entries", "packet=stream_index,pts,dts,duration,flags",
-            "-of", "json", url,
-        ],
-        source,
-    )  # fmt: skip
+        intervals = [head, *spans, tail]
+    origin = None if start is None else float(start.origin_seconds)
+    report = demux.report(ffmpeg, url, source, intervals, origin)
     stream, time_base, packets = _video_packets(report, source)
     index = int(stream["index"])
+    format_name = str(report.get("format", {}).get("format_name", ""))
+    file_index = _file_index(url, format_name)
     frame_rate = _fraction(stream.get("avg_frame_rate")) or _fraction(stream.get("r_frame_rate"))
     fallback_duration = (
         int(round(1 / (frame_rate * time_base))) if frame_rate and frame_rate > 0 else None
     )
     timed = bool(packets) and all("pts" in p for p in packets)
     reorders = any(_int(s.get("has_b_frames")) > 0 for s in report.get("streams", []))
-    format_name = str(report.get("format", {}).get("format_name", ""))
     seekable = True
     if near_ms is not None:
         if not timed or not any("dts" in packet for packet in packets[:DTS_LOOKAHEAD]):
@@ -390,7 +381,7 @@ def _probe(
         windows = _split_windows(packets, fallback_duration)
         indexed = None
         if not near_ms and Path(source).suffix.lower() in INDEXED_CONTAINERS:
-            indexed = _indexed_timeline(url, stream, time_base, windows, fallback_duration)
+            indexed = _indexed_timeline(file_index, stream, time_base, windows, fallback_duration)
         if indexed is not None:
             timeline = indexed
         else:
@@ -407,7 +398,7 @@ def _probe(
             frames, discarded = _decoded_frames(decoder, url, index, time_base, source), set()
             # A raw stream (H.264, HEVC) has no times at all: ffmpeg numbers its frames by the
             # frame rate, and a seek by time cannot find them.
-            seekable = any("pts" in packet or "dts" in packet for packet in packets)
+            seekable = format_name not in RAW_STREAM_FORMATS
         try:
             timeline = FrameTimeline.from_frames(frames, time_base, fallback_duration, discarded)
         except ValueError:
@@ -425,7 +416,7 @@ def _probe(
         height=height,
         sar=_fraction(stream.get("sample_aspect_ratio"), separator=":") or Fraction(1),
         rotation=_rotation(stream),
-        display_matrix=_display_matrix(stream),
+        display_matrix=_display_matrix(file_index, stream),
         pix_fmt=str(stream.get("pix_fmt", "")),
         color_matrix=_color_matrix(stream, width, height),
         color_range=_color_range(stream),
@@ -500,7 +491,7 @@ def _windowed_timeline(
 
 
 def _indexed_timeline(
-    url: str,
+    index: mp4index.FileIndex | None,
     stream: dict[str, Any],
     time_base: Fraction,
     windows: list[list[dict[str, Any]]],
@@ -514,14 +505,10 @@ def _indexed_timeline(
     that ffmpeg dropped or retimed would show there: the first packet would not be the first
     sample, or the last not the last. The last frame's duration is the one its packet states.
     """
-    if not url.startswith("file:"):
+    track_id = _track_id(stream)
+    if index is None or track_id is None:
         return None
-    try:
-        track_id = int(str(stream.get("id")), 16)
-    except ValueError:
-        return None
-    index = mp4index.read_index(url.removeprefix("file:"))
-    samples = None if index is None else mp4index.track_samples(index, track_id)
+    samples = mp4index.track_samples(index, track_id)
     if samples is None or Fraction(1, samples.timescale) != time_base:
         return None
     head, tail = windows[0], windows[-1]
@@ -570,7 +557,9 @@ def _knows_all(timeline: FrameTimeline, times: Sequence[int], keyframes: bool) -
     return all(settled(t) for t in times if t < timeline.duration_ms)
 
 
-def _near_spans(near_ms: list[int], keyframes: bool, start: _Start) -> tuple[list[str], str]:
+def _near_spans(
+    near_ms: list[int], keyframes: bool, start: _Start
+) -> tuple[list[demux.Interval], demux.Interval]:
     """The windows (and the tail) of a file whose seeks land near a time: placed from where its
     timestamps begin, each beginning a keyframe gap (and a second) early, joined where that
     makes them meet."""
@@ -587,8 +576,10 @@ def _near_spans(near_ms: list[int], keyframes: bool, start: _Start) -> tuple[lis
     tail_start = end - lead
     while joined and joined[-1][1] >= tail_start:  # windows that reach the tail join it
         tail_start = min(tail_start, joined.pop()[0])
-    spans = [f"{max(first, origin):.3f}%{last:.3f}" for first, last in joined]
-    return spans, f"{max(tail_start, origin):.3f}%+99999999"
+    spans: list[demux.Interval] = [
+        (max(first, origin), last - max(first, origin)) for first, last in joined
+    ]
+    return spans, (max(tail_start, origin), None)
 
 
 def _stated_duration_ms(
@@ -625,26 +616,6 @@ def read_windows(times: list[int], keyframes: bool = False) -> list[tuple[int, f
         else:
             windows.append((t, t + after_ms))
     return windows
-
-
-def _ffprobe_json(args: list[str], source: str) -> dict[str, Any]:
-    code, output, errors = runner.run_to_end(args)
-    if code != 0:
-        runner.raise_if_crashed(code, "ffprobe", source)
-        _raise_unreadable(errors, source)
-    try:
-        report = json.loads(output or b"{}")
-    except json.JSONDecodeError:
-        _raise_unreadable(errors, source)
-    return report if isinstance(report, dict) else {}
-
-
-def _raise_unreadable(errors: str, source: str) -> None:
-    reason = errors.strip().splitlines()[-1] if errors.strip() else "ffprobe failed"
-    if "Permission denied" in errors:
-        raise PermissionDenied(f"the video {source} cannot be read (permission denied).")
-    reason = reason.split(": ", 1)[-1] if reason.startswith(("file:", "/")) else reason
-    raise ResourceContentBad(f"{source} is not a readable video ({reason}).")
 
 
 def _video_packets(
@@ -690,7 +661,7 @@ def _decoded_frames(
         code = process.wait()
     if code != 0:
         runner.raise_if_crashed(code, "ffmpeg", source)
-        _raise_unreadable(process.stderr_text, source)
+        demux.raise_unreadable(process.stderr_text, source)
     return frames
 
 
@@ -716,16 +687,30 @@ def _seconds(value: Any) -> Fraction:
         return Fraction(0)
 
 
-def _display_matrix(stream: dict[str, Any]) -> tuple[int, ...] | None:
-    """The stream's display matrix, nine numbers row by row, as ffprobe prints it."""
-    for side_data in stream.get("side_data_list", []):
-        text = side_data.get("displaymatrix")
-        if isinstance(text, str):
-            rows = [line.split(":", 1)[1].split() for line in text.splitlines() if ":" in line]
-            numbers = [int(value) for row in rows for value in row]
-            if len(numbers) == 9:
-                return tuple(numbers)
-    return None
+def _file_index(url: str, format_name: str) -> mp4index.FileIndex | None:
+    """A local MP4/MOV file's own index (its header boxes), where it has one."""
+    if not url.startswith("file:") or format_name not in INDEX_DATED_FORMATS:
+        return None
+    return mp4index.read_index(url.removeprefix("file:"))
+
+
+def _track_id(stream: dict[str, Any]) -> int | None:
+    """The stream's MP4 track id, as ffmpeg's log gives it ([0x1])."""
+    try:
+        return int(str(stream.get("id")), 16)
+    except ValueError:
+        return None
+
+
+def _display_matrix(
+    index: mp4index.FileIndex | None, stream: dict[str, Any]
+) -> tuple[int, ...] | None:
+    """The stream's display matrix, nine numbers row by row, from an MP4/MOV track header
+    (the only containers that store a whole one)."""
+    track_id = _track_id(stream)
+    if index is None or track_id is None:
+        return None
+    return mp4index.display_matrix(index, track_id)
 
 
 def _rotation(stream: dict[str, Any]) -> int:

@@ -1,4 +1,4 @@
-"""Running ffmpeg and ffprobe: finding them, argument lists only, a no-progress watchdog, cleanup.
+"""Running ffmpeg: finding it, argument lists only, a no-progress watchdog, cleanup.
 
 The only module that starts processes. A process that writes nothing on stdout or stderr for
 ``stall_timeout`` seconds is killed (ffmpeg prints its stats line twice a second while it works,
@@ -7,7 +7,9 @@ so silence means it is stuck), and every live child is killed when the job is in
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import os
 import re
 import shutil
 import signal
@@ -15,13 +17,14 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from snapcli.errors import FFmpegUnavailable, InternalError, Interrupted, SnapshotTimeOut
 from snapcli.settings import Settings, current
 
-Tool = Literal["ffmpeg", "ffprobe"]
+Tool = Literal["ffmpeg"]
 
 # A showinfo line on ffmpeg's stderr: the frame's pts (in the filter's time base) and key flag.
 SHOWN_FRAME = re.compile(r"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*\d+ pts:\s*(-?\d+) .* iskey:(\d)")
@@ -32,41 +35,53 @@ _CRASH_SIGNALS = {
     if hasattr(signal, name)
 }
 INSTALL_HINT = (
-    "install FFmpeg (Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg; "
-    "Windows: winget install ffmpeg) or name the program with --ffmpeg or SNAPCLI_FFMPEG"
+    "reinstall snapcli with pip (its imageio-ffmpeg package carries an ffmpeg), install FFmpeg "
+    "(Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget "
+    "install ffmpeg), or name the program with --ffmpeg or SNAPCLI_FFMPEG"
 )
 
 
-def find_tool(tool: Tool, settings: Settings | None = None) -> str:
-    """The path of ffmpeg or ffprobe: the settings' ffmpeg, its sibling, then PATH.
-
-    The settings may name the ffmpeg program or the folder holding it; ffprobe is looked for
-    beside it first (the settings' ffprobe names it on its own).
-    """
+def find_tool(tool: Tool = "ffmpeg", settings: Settings | None = None) -> str:
+    """The ffmpeg to run: the one the settings name (the program, or its folder), else the one
+    pip installed with snapcli (imageio-ffmpeg's static build), else the one on PATH."""
     settings = current(settings)
     override = settings.ffmpeg
-    if tool == "ffprobe" and settings.ffprobe:
-        return _checked(settings.ffprobe, tool)
     if override:
         location = Path(override)
         folder = location if location.is_dir() else location.parent
-        candidate = location if tool == "ffmpeg" and not location.is_dir() else folder / tool
+        candidate = location if not location.is_dir() else folder / tool
         found = shutil.which(str(candidate)) or shutil.which(tool + ".exe", path=str(folder))
         if found:
             return found
-        if tool == "ffmpeg":
-            raise FFmpegUnavailable(f"ffmpeg was not found at {override}; {INSTALL_HINT}.")
-    found = shutil.which(tool)
+        raise FFmpegUnavailable(f"ffmpeg was not found at {override}; {INSTALL_HINT}.")
+    found = bundled_ffmpeg() or shutil.which(tool)
     if not found:
         raise FFmpegUnavailable(f"{tool} was not found on PATH; {INSTALL_HINT}.")
     return found
 
 
-def _checked(path: str, tool: Tool) -> str:
-    found = shutil.which(path)
-    if not found:
-        raise FFmpegUnavailable(f"{tool} was not found at {path}; {INSTALL_HINT}.")
-    return found
+def bundled_ffmpeg() -> str | None:
+    """The static ffmpeg that the imageio-ffmpeg package carries. $IMAGEIO_FFMPEG_EXE names
+    another, as imageio-ffmpeg's own users set it."""
+    named = os.environ.get("IMAGEIO_FFMPEG_EXE")
+    return shutil.which(named) if named else _packaged_ffmpeg()
+
+
+@cache
+def _packaged_ffmpeg() -> str | None:
+    """imageio-ffmpeg's binary, found without importing the package (which runs the program
+    once to check it: 10-20 ms a process)."""
+    try:
+        spec = importlib.util.find_spec("imageio_ffmpeg")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "binaries"
+    for candidate in sorted(folder.glob("ffmpeg-*")):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
 
 
 def stall_timeout() -> float:
@@ -98,7 +113,7 @@ def stopping() -> bool:
 
 
 class ToolProcess:
-    """One ffmpeg/ffprobe child with stdout read by the caller and stderr read in a thread."""
+    """One ffmpeg child with stdout read by the caller and stderr read in a thread."""
 
     def __init__(
         self,
@@ -204,11 +219,12 @@ class ToolProcess:
             self._take_stderr_line(pending)
 
     def _take_stderr_line(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", "replace").strip()
+        indented = raw.decode("utf-8", "replace").rstrip()  # ffmpeg's indents tell its sections
+        line = indented.lstrip()
         if not line:
             return
         if self._on_stderr_line:
-            self._on_stderr_line(line)
+            self._on_stderr_line(indented)
         if not line.startswith(("frame=", "[Parsed_showinfo")):
             self._stderr_tail = (self._stderr_tail + [line])[-40:]
 
