@@ -715,31 +715,40 @@ def test_windows_close_together_are_read_as_one_and_their_cover_is_counted_once(
     assert job._windows_cover_ms([0, 100_000], intra=True) == 50_000  # 20 s on, to a keyframe
 
 
-INDEXED = ["h264", "hevc", "vfr", "ntsc", "gop25", "rotate90", "anamorphic", "odd"]
-INDEXED_VARIANTS = [
-    "audio_first", "delayed", "negative_cts", "no_edit_list", "faststart", "mov", "cut",
-    "cut_short", "fragmented", "fragmented_moof_base", "fragmented_short",
-]  # fmt: skip
+# Shapes whose header says everything (no ffmpeg run at all), whose index is read with the
+# packets at the file's ends (HEVC without a colour box, an edit that starts mid-frame,
+# fragments), and whose index is declined (every packet is read).
+HEADER_ALONE = ["h264", "vfr", "ntsc", "gop25", "rotate90", "anamorphic", "odd", "audio_first",
+                "delayed", "negative_cts", "no_edit_list", "faststart", "mov", "decode_order"]  # fmt: skip
+INDEXED = ["hevc", "cut", "cut_short", "fragmented", "fragmented_moof_base", "fragmented_short"]
 DECLINED = ["fragmented_first_in_header", "cmaf"]
 
 
-@pytest.mark.parametrize("name", [*INDEXED, *INDEXED_VARIANTS, *DECLINED])
+@pytest.mark.parametrize("name", [*HEADER_ALONE, *INDEXED, *DECLINED])
 def test_an_mp4_timeline_comes_from_its_index_where_that_agrees_with_its_packets(
     name: str,
     videos: dict[str, TestVideo],
     mp4_variants: dict[str, Path],
     probe_reads: list[list[int] | None],
 ) -> None:
-    """An MP4 or MOV file is read at its start and end only, and the rest of its timeline
-    taken from its own index (fragments too): the very timeline a read of every packet gives.
-    Where the index is declined, every packet is read after all."""
+    """An MP4 or MOV file is probed from its header alone where that settles everything, else
+    read at its start and end and the rest of its timeline taken from its own index (fragments
+    too): the very timeline, and the same stream facts, a read of every packet gives. Where the
+    index is declined, every packet is read after all."""
     from snapcli.media import probe
 
     path = videos[name].path if name in videos else mp4_variants[name]
     info = probe.probe(path)
-    assert probe_reads == ([[]] if name in INDEXED + INDEXED_VARIANTS else [[], None])
+    reads = {**dict.fromkeys(HEADER_ALONE, []), **dict.fromkeys(INDEXED, [[]])}
+    assert probe_reads == reads.get(name, [[], None])
     whole = probe._probe(str(path), probe.input_url(path), "ffmpeg", None, False)
     assert whole is not None and info.timeline == whole.timeline
+    same = ("stream_index", "codec", "width", "height", "sar", "rotation", "display_matrix",
+            "color_matrix", "color_range", "transfer", "primaries", "field_order", "has_alpha",
+            "reorders_frames", "times_by_display_order", "seekable", "dated_by_decoding")  # fmt: skip
+    assert {key: getattr(info, key) for key in same} == {key: getattr(whole, key) for key in same}
+    assert info.pix_fmt.replace("yuvj", "yuv") == whole.pix_fmt.replace("yuvj", "yuv")
+    assert abs(float(info.frame_rate or 0) - float(whole.frame_rate or 0)) < 0.01
 
 
 @pytest.mark.parametrize("index", [True, False], ids=["index", "packets"])

@@ -42,6 +42,19 @@ class TrackSamples:
         """The first sample's presentation time, unshifted."""
         return self.offsets[1][0] if self.offsets else 0
 
+    def duration_of(self, sample: int) -> int:
+        """The decode duration of sample number `sample` (0-based)."""
+        counts, values = self.durations
+        for count, value in zip(counts, values):
+            if sample < count:
+                return int(value)
+            sample -= count
+        raise IndexError("no such sample")
+
+    @property
+    def total_duration(self) -> int:
+        return sum(count * value for count, value in zip(*self.durations))
+
     def presentation_times(self, shift: int) -> list[int]:
         """Every sample's presentation time (decode time plus composition offset), plus
         `shift` (an edit list's)."""
@@ -130,6 +143,75 @@ def display_matrix(index: FileIndex, track_id: int) -> tuple[int, ...] | None:
     except (struct.error, ValueError, IndexError, KeyError):
         pass
     return None
+
+
+@dataclass(frozen=True)
+class VideoTrack:
+    """The first video track of a file that is not fragmented: where ffmpeg numbers it among
+    the streams, its id, its first sample entry, and how its edit list shifts its times."""
+
+    stream_index: int
+    track_id: int
+    entry_kind: bytes  # the sample entry's type: avc1, hvc1, vp09, …
+    entry: bytes  # its body
+    has_composition_offsets: bool
+    shift: int  # added to every decode time, in the track's timescale (the edit list's)
+    shown_from: int  # presentation times before this are decoded but not shown
+
+
+def first_video_track(index: FileIndex) -> VideoTrack | None:
+    """The file's first video track as ffmpeg's demuxer sees it (every `trak` is a stream), or
+    None for a fragmented file or a shape this does not read."""
+    try:
+        children = _boxes(index.moov)
+        if b"mvex" in children:
+            return None
+        movie_timescale = _timescale_of_movie(children[b"mvhd"][0])
+        for number, trak in enumerate(children.get(b"trak", [])):
+            track = _boxes(trak)
+            media = _boxes(track[b"mdia"][0])
+            handler = media[b"hdlr"][0][8:12]
+            if handler != b"vide":
+                continue
+            timescale, table = _media(track)
+            entries = table[b"stsd"][0]
+            size, kind = _HEADER.unpack_from(entries, 8)
+            empty, media_time = _edit(track, movie_timescale, timescale)
+            offsets = b"ctts" in table and any(_runs(table[b"ctts"][0])[1])
+            return VideoTrack(
+                stream_index=number,
+                track_id=_track_id(track[b"tkhd"][0]),
+                entry_kind=kind,
+                entry=entries[16 : 8 + size],
+                has_composition_offsets=offsets,
+                shift=empty - media_time,
+                shown_from=empty,
+            )
+    except (struct.error, ValueError, IndexError, KeyError, ZeroDivisionError):
+        return None
+    return None
+
+
+def _edit(track: dict[bytes, list[bytes]], movie_timescale: int, timescale: int) -> tuple[int, int]:
+    """A plain edit list's empty lead (in the track's timescale) and the media time it starts
+    the media at; (0, 0) without one. Raises ValueError for any other edit list."""
+    if b"edts" not in track:
+        return 0, 0
+    elst = _boxes(track[b"edts"][0]).get(b"elst", [])
+    if not _plain_edits(elst):
+        raise ValueError("an edit list that is not a plain shift")
+    body = elst[0]
+    entry = struct.Struct(">QqhH" if body[0] == 1 else ">IihH")
+    (count,) = struct.unpack_from(">I", body, 4)
+    edits = [entry.unpack_from(body, 8 + i * entry.size) for i in range(count)]
+    empty = 0
+    if edits and edits[0][1] == -1:
+        empty = edits.pop(0)[0] * timescale // movie_timescale
+    return empty, edits[0][1] if edits else 0
+
+
+def _timescale_of_movie(mvhd: bytes) -> int:
+    return int(struct.unpack_from(">I", mvhd, 20 if mvhd[0] == 1 else 12)[0])
 
 
 def _matrix(header: bytes, offset_v0: int, offset_v1: int) -> tuple[int, ...]:

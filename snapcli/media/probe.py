@@ -10,6 +10,7 @@ gives the frames.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,7 @@ from snapcli.core.geometry import (
 from snapcli.core.rendering import HDR_TRANSFERS
 from snapcli.core.timeline import FrameTimeline
 from snapcli.errors import PermissionDenied, ResourceContentBad, VideoNotFound
-from snapcli.media import demux, mp4index, runner
+from snapcli.media import demux, mp4facts, mp4index, runner
 from snapcli.settings import Settings
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -251,8 +252,12 @@ def probe(
     """
     source = os.fspath(video)
     url = input_url(source)
-    ffmpeg = runner.find_tool("ffmpeg", settings)
     suffix = Path(source).suffix.lower()
+    if suffix in INDEXED_CONTAINERS and url.startswith("file:"):
+        from_header = _probe_header(source, url)
+        if from_header is not None:
+            return from_header
+    ffmpeg = runner.find_tool("ffmpeg", settings)
     if suffix in WINDOWED_CONTAINERS:
         ends = None
         indexed = suffix in INDEXED_CONTAINERS and url.startswith("file:")
@@ -685,6 +690,74 @@ def _seconds(value: Any) -> Fraction:
         return Fraction(str(value))
     except (TypeError, ValueError):
         return Fraction(0)
+
+
+def _probe_header(source: str, url: str) -> VideoInfo | None:
+    """A local MP4/MOV file probed from its header boxes alone, with no ffmpeg run (so that a
+    one-frame grab runs one ffmpeg in all): the timeline from its index, the stream's facts from
+    its sample entry (mp4facts.py). None where the header does not settle everything."""
+    index = mp4index.read_index(url.removeprefix("file:"))
+    track = None if index is None else mp4index.first_video_track(index)
+    if index is None or track is None:
+        return None
+    facts = mp4facts.video_facts(track.entry_kind, track.entry, track.has_composition_offsets)
+    samples = mp4index.track_samples(index, track.track_id)
+    if facts is None or samples is None:
+        return None
+    times = samples.presentation_times(track.shift)
+    media_start = track.shown_from - track.shift  # where the edit list starts the media
+    if track.shift and media_start not in set(samples.presentation_times(0)):
+        return None  # an edit that starts mid-frame: ffmpeg's own rounding decides, ask it
+    last = max(range(len(times)), key=times.__getitem__)
+    time_base = Fraction(1, samples.timescale)
+    frame_rate = Fraction(len(times) * samples.timescale, samples.total_duration or 1)
+    try:
+        timeline = FrameTimeline.from_columns(
+            times,
+            samples.keyframes,
+            time_base,
+            {times[last]: samples.duration_of(last)},
+            round(1 / (frame_rate * time_base)),
+            set(filter(track.shown_from.__gt__, times)),
+        )
+    except ValueError:
+        return None
+    matrix = mp4index.display_matrix(index, track.track_id)
+    reorders = bool(facts.reorder_depth) or track.has_composition_offsets
+    return VideoInfo(
+        source=source,
+        input_url=url,
+        format_name=INDEX_DATED_FORMATS[0],
+        stream_index=track.stream_index,
+        codec=facts.codec,
+        width=facts.width,
+        height=facts.height,
+        sar=facts.sar or Fraction(1),
+        rotation=rotation_from_display_matrix(matrix_degrees(matrix)) if matrix else 0,
+        display_matrix=matrix,
+        pix_fmt=facts.pix_fmt,
+        color_matrix=_color_matrix({"color_space": facts.color_space}, facts.width, facts.height),
+        color_range="pc" if facts.full_range else "tv",
+        transfer=facts.color_transfer or "",
+        primaries=facts.color_primaries or "",
+        field_order=facts.field_order,
+        frame_rate=frame_rate,
+        # The video's own start (ffmpeg's is the earliest stream's). Unused for MP4, whose
+        # seeks count from 0.
+        start_seconds=timeline.seconds(timeline.origin),
+        timeline=timeline,
+        reorders_frames=reorders,
+        times_by_display_order=reorders and not track.has_composition_offsets,
+    )
+
+
+def matrix_degrees(matrix: tuple[int, ...]) -> float:
+    """The counter-clockwise rotation of a display matrix, as ffmpeg's av_display_rotation_get
+    reads it (and ffprobe reports it)."""
+    first, second = math.hypot(matrix[0], matrix[3]), math.hypot(matrix[1], matrix[4])
+    if not first or not second:
+        return 0.0
+    return -math.degrees(math.atan2(matrix[1] / second, matrix[0] / first))
 
 
 def _file_index(url: str, format_name: str) -> mp4index.FileIndex | None:
