@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 import click
-import cloup
 
+from snapcli.cli import grouping
 from snapcli.cli.console import api_errors, print_json, warn
 from snapcli.cli.options import CONTEXT, FILE
 from snapcli.errors import ExitStatus, InvalidParameter, printable
@@ -18,7 +18,7 @@ from snapcli.errors import ExitStatus, InvalidParameter, printable
 ACTION = "SubmitSnapshotJob"
 
 
-@cloup.command(context_settings=CONTEXT)
+@grouping.command(context_settings=CONTEXT)
 @click.argument("request", nargs=-1, metavar="REQUEST...")
 @click.option(
     "-o",
@@ -132,7 +132,7 @@ def _waited(job_ids: list[str], timeout: float | None, as_json: bool) -> int:
     return ExitStatus.JOB_FAILED if failed else ExitStatus.SUCCESS
 
 
-@cloup.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT)
 def jobs() -> None:
     """Job records: every job that grab, sprite, batch and submit ran or queued.
 
@@ -236,7 +236,7 @@ def wait_command(job_ids: tuple[str, ...], timeout: float | None, as_json: bool)
         return _waited(list(job_ids), timeout, as_json)
 
 
-@cloup.command("list-snapshots", context_settings=CONTEXT)
+@grouping.command(name="list-snapshots", context_settings=CONTEXT)
 @click.argument("video", type=FILE)
 @click.option(
     "--type",
@@ -273,7 +273,7 @@ def list_snapshots(video: str, kind: str | None, page_no: str | None, page_size:
     return ExitStatus.SUCCESS
 
 
-@cloup.group(context_settings=CONTEXT)
+@click.group(context_settings=CONTEXT)
 def template() -> None:
     """Snapshot templates: a VOD TemplateConfig stored under an id, applied by
     SnapshotTemplateId (or --template-id) in grab, sprite, batch and submit.

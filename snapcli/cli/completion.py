@@ -4,15 +4,15 @@ options and file names (click's own completion, switched on by _SNAPCLI_COMPLETE
 from __future__ import annotations
 
 import click
-import cloup
 
+from snapcli.cli import grouping
 from snapcli.cli.options import CONTEXT
 from snapcli.errors import ExitStatus
 
 SHELLS = ("bash", "zsh", "fish")
 
 
-@cloup.command(context_settings=CONTEXT)
+@grouping.command(context_settings=CONTEXT)
 @click.argument("shell", type=click.Choice(SHELLS))
 @click.pass_context
 def completion(ctx: click.Context, /, shell: str) -> int:

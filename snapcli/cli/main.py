@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import cloup
 
 from snapcli.cli import api_commands, video_commands
 from snapcli.cli.completion import completion
@@ -25,7 +24,7 @@ from snapcli.cli.options import CONTEXT
 from snapcli.errors import ExitStatus, SnapcliError, SnapcliWarning, printable
 
 
-class _Group(cloup.Group):
+class _Group(click.Group):
     """The command group; a reader that goes away (… | head -1) ends a command quietly, with
     the status shells give a closed pipe, not as a failed job."""
 

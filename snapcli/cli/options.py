@@ -1,5 +1,5 @@
 """The flags that several commands share, bundled as decorators, each bundle a group of its own
-in --help (cloup's option groups): the VOD request parameters, the sprite and VTT flags, the
+in --help (grouping.py's sections): the VOD request parameters, the sprite and VTT flags, the
 output flags."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
-import cloup
 
+from snapcli.cli import grouping
 from snapcli.core.rendering import DEINTERLACE_CHOICES, TONEMAP_CHOICES
 
 HELP_OPTIONS = ["-h", "--help"]
@@ -89,7 +89,7 @@ def request_options(command: Callable[..., Any], for_sprite: bool = False) -> Ca
             "as well override its values.",
         ),
     ]
-    return cloup.option_group("Request: the API's parameters (docs/api.md)", *options)(command)
+    return grouping.option_group("Request: the API's parameters (docs/api.md)", *options)(command)
 
 
 def sprite_options(command: Callable[..., Any], for_sprite: bool = False) -> Callable[..., Any]:
@@ -146,7 +146,7 @@ def sprite_options(command: Callable[..., Any], for_sprite: bool = False) -> Cal
             "thumbnails@2x.vtt) for high-density screens.",
         ),
     ]
-    return cloup.option_group("Sprite sheets and the VTT track", *options)(command)
+    return grouping.option_group("Sprite sheets and the VTT track", *options)(command)
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -194,7 +194,7 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
     ]
-    return cloup.option_group("Output", *options)(command)
+    return grouping.option_group("Output", *options)(command)
 
 
 def single_video_options(for_sprite: bool = False) -> Callable[..., Any]:

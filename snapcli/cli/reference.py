@@ -5,7 +5,6 @@ is stale."""
 from __future__ import annotations
 
 import click
-import cloup
 
 from snapcli.cli.main import cli
 from snapcli.cli.options import HELP_OPTIONS
@@ -21,7 +20,7 @@ def reference() -> str:
         "What the options mean for the request: [api.md](api.md); by task: [usage.md](usage.md).\n",
     ]
     for path, command in _commands(cli, "snapcli"):
-        context = cloup.Context(
+        context = click.Context(
             command,
             info_name=path,
             terminal_width=WIDTH,

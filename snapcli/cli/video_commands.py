@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 import click
-import cloup
 
+from snapcli.cli import grouping
 from snapcli.cli.console import (
     ProgressBar,
     api_errors,
@@ -30,7 +30,7 @@ from snapcli.cli.options import (
 from snapcli.errors import ExitStatus, SnapcliError
 
 
-@cloup.command(context_settings=CONTEXT)
+@grouping.command(context_settings=CONTEXT)
 @single_video_options()
 @click.pass_context
 def grab(ctx: click.Context, /, **flags: Any) -> int:
@@ -53,7 +53,7 @@ def grab(ctx: click.Context, /, **flags: Any) -> int:
     return _grab(ctx, flags)
 
 
-@cloup.command(context_settings=CONTEXT)
+@grouping.command(context_settings=CONTEXT)
 @single_video_options(for_sprite=True)
 @click.pass_context
 def sprite(ctx: click.Context, /, **flags: Any) -> int:
@@ -246,9 +246,9 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
     )
 
 
-@cloup.command(context_settings=CONTEXT)
+@grouping.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=FILE)
-@cloup.option_group(
+@grouping.option_group(
     "Which videos",
     click.option("-r", "--recursive", is_flag=True, help="Look in subfolders too."),
     click.option("--include", multiple=True, metavar="GLOB", help="Only videos matching (repeat)."),
@@ -263,7 +263,7 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
         "mpg,mpeg,flv,wmv,3gp,ogv,mxf).",
     ),
 )
-@cloup.option_group(
+@grouping.option_group(
     "Running the batch",
     click.option("-j", "--jobs", metavar="N", help="Videos at once (default: one per core)."),
     click.option("--force", is_flag=True, help="Redo videos that already have a finished result."),
@@ -362,7 +362,7 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
     return ExitStatus.BATCH_PARTIAL if summary.failed else ExitStatus.SUCCESS
 
 
-@cloup.command(context_settings=CONTEXT)
+@grouping.command(context_settings=CONTEXT)
 @click.argument("video", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the probe as JSON.")
 @click.pass_context
