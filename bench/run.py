@@ -39,7 +39,13 @@ VIDEOS = HERE / "videos"
 PEERS_BIN = os.environ.get("SNAPCLI_BENCH_PEERS", "/opt/peers/bin")
 BITS = 16
 BAND = 1 / 12  # the band is the top twelfth of the picture
-PROCESS_START = 0.12  # s, measured fixed cost of one ffmpeg process on this machine
+# The ffmpeg snapcli runs (its default: the static build pip installs), which the naive loop, the
+# bare grab and the decode floor use too; and what starting it costs, measured at the start.
+sys.path.insert(0, str(HERE.parent))
+from snapcli.media.runner import find_tool  # noqa: E402
+
+FFMPEG = find_tool()
+PROCESS_START = 0.12  # s, replaced by a measurement in main()
 # Schedules start 10 ms in: between two frame starts, where "the frame shown at t" and "the first
 # frame at or after t" (what a plain `ffmpeg -ss t` gives) differ.
 OFFSET_MS = 10
@@ -84,6 +90,7 @@ ALL_VIDEOS = {
     "hd1080": BenchVideo("hd1080", 1920, 1080, 120, 30, 60),  # 2 min, 2 s GOP
     "uhd": BenchVideo("uhd", 3840, 2160, 20, 30, 30),  # 20 s 4K
     "quick": BenchVideo("quick", 640, 360, 30, 30, 150),  # the smoke case
+    "clip720": BenchVideo("clip720", 1280, 720, 20, 30, 60),  # a short clip: posters of a folder
     # A two-hour film, made in seconds from 12 copies of long720 (not in the default matrix: the
     # case for reading a long file in windows rather than every packet).
     "film": BenchVideo("film", 1280, 720, 7200, 30, 300, copies_of="long720"),
@@ -295,7 +302,7 @@ def snapcli_exact(case: Case, out: Path) -> str:
 
 def naive_commands(case: Case, out: Path) -> list[list[str]]:
     return [
-        ["ffmpeg", "-v", "error", "-y", "-ss", f"{t / 1000:.3f}", "-i", str(case.video.path),
+        [FFMPEG, "-v", "error", "-y", "-ss", f"{t / 1000:.3f}", "-i", str(case.video.path),
          "-frames:v", "1", "-q:v", "3", str(out / f"naive-{k:05d}.jpg")]
         for k, t in enumerate(case.times())
     ]  # fmt: skip
@@ -354,8 +361,12 @@ def _clock(ms: int) -> str:
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}"
 
 
-def decode_floor_seconds(case: Case, seconds_per_frame: float, cores: int) -> tuple[float, int]:
-    """The floor of docs/design.md in seconds, and snapcli's planned ffmpeg runs (processes)."""
+def decode_floor_seconds(
+    case: Case, seconds_per_frame: float, cores: int, jpeg_seconds: float = 0.0
+) -> tuple[float, int]:
+    """The floor of docs/design.md in seconds, and snapcli's planned ffmpeg runs (processes):
+    the frames that must be decoded, one start per process, and one JPEG encoded per snapshot
+    (`jpeg_seconds` each), over the cores the processes can use."""
     sys.path.insert(0, str(HERE.parent))
     from snapcli.core.plan import plan_extraction
     from snapcli.core.request import build_request
@@ -372,9 +383,8 @@ def decode_floor_seconds(case: Case, seconds_per_frame: float, cores: int) -> tu
     plan = plan_extraction(timeline, targets, keyframes_only=case.intra,
                            pixels_per_frame=info.width * info.height, workers=cores)  # fmt: skip
     processes = len(plan.processes)
-    floor = (plan.floor_frames * seconds_per_frame + processes * PROCESS_START) / min(
-        cores, processes
-    )
+    work = plan.floor_frames * seconds_per_frame + len(targets) * jpeg_seconds
+    floor = (work + processes * PROCESS_START) / min(cores, processes)
     return floor, processes
 
 
@@ -386,9 +396,24 @@ def measure_decode_speed(video: BenchVideo, frames: int | None = None) -> float:
     Measured anew next to every run of snapcli: the floor then moves with the machine's load."""
     count = min(frames or video.frames, video.frames)
     started = time.monotonic()
-    subprocess.run(["ffmpeg", "-v", "error", "-threads", "1", "-i", str(video.path),
+    subprocess.run([FFMPEG, "-v", "error", "-threads", "1", "-i", str(video.path),
                     "-frames:v", str(count), "-f", "null", "-"], check=True)  # fmt: skip
     return (time.monotonic() - started - PROCESS_START) / count
+
+
+def measure_jpeg_speed(video: BenchVideo, frames: int = 60) -> float:
+    """Seconds to encode one JPEG of the video's size, as snapcli's ffmpeg does (MJPEG, quality
+    90): decoding and encoding `frames` with one thread, less decoding them alone."""
+
+    def run(*output: str) -> float:
+        started = time.monotonic()
+        subprocess.run([FFMPEG, "-v", "error", "-threads", "1", "-i", str(video.path),
+                        "-frames:v", str(frames), *output, "-f", "null", "-"], check=True)  # fmt: skip
+        return time.monotonic() - started
+
+    encoded = min(run("-c:v", "mjpeg", "-q:v", "2", "-threads", "1") for _ in range(2))
+    decoded = min(run() for _ in range(2))
+    return max(encoded - decoded, 0.0) / frames
 
 
 def sample_frames(seconds_per_frame: float) -> int:
@@ -404,7 +429,7 @@ def one_frame_ms(video: BenchVideo) -> int:
 
 
 def bare_one_frame(video: BenchVideo, out: Path, timing: Timing) -> None:
-    timed(["ffmpeg", "-v", "error", "-y", "-ss", f"{one_frame_ms(video) / 1000:.3f}", "-i",
+    timed([FFMPEG, "-v", "error", "-y", "-ss", f"{one_frame_ms(video) / 1000:.3f}", "-i",
            str(video.path), "-frames:v", "1", str(out / "bare.jpg")], timing)  # fmt: skip
 
 
@@ -424,7 +449,15 @@ def main() -> None:
     parser.add_argument(
         "--batch", action="store_true", help="also measure batch throughput, -j 1 vs 2"
     )
+    parser.add_argument(
+        "--posters",
+        action="store_true",
+        help="also measure one exact frame each of 40 videos: batch against peers in parallel",
+    )
     args = parser.parse_args()
+    global PROCESS_START
+    PROCESS_START = measure_process_start()
+    print(f"{FFMPEG}: {PROCESS_START * 1000:.0f} ms to start", file=sys.stderr)
     if args.quick:
         args.videos, args.counts, args.repeat = ["quick"], [1, 10, 100], 1
     cores = len(os.sched_getaffinity(0))
@@ -447,18 +480,32 @@ def main() -> None:
             for intra in (False, True)
             for sprites in ((False,) if count == 1 else (False, True))
         ]
+        jpeg_seconds = measure_jpeg_speed(video)
+        print(f"{name}: {jpeg_seconds * 1000:.1f} ms to encode a JPEG", file=sys.stderr)
         for case in cases:
-            rows.append(run_case(case, seconds_per_frame, cores, args.repeat, args.no_peers))
+            rows.append(
+                run_case(case, seconds_per_frame, cores, args.repeat, args.no_peers, jpeg_seconds)
+            )
             print(rows[-1], file=sys.stderr)
         rows.append(run_one_frame_overhead(video, args.repeat))
         print(rows[-1], file=sys.stderr)
     if args.batch:
         rows += batch_throughput(args.repeat)
         print("\n".join(rows[-2:]), file=sys.stderr)
+    if args.posters:
+        rows += poster_batch(args.repeat)
+        print("\n".join(rows[-3:]), file=sys.stderr)
     write_results(args.output, rows, cores)
 
 
-def run_case(case: Case, seconds_per_frame: float, cores: int, repeat: int, no_peers: bool) -> str:
+def run_case(
+    case: Case,
+    seconds_per_frame: float,
+    cores: int,
+    repeat: int,
+    no_peers: bool,
+    jpeg_seconds: float = 0.0,
+) -> str:
     work = Path(tempfile.mkdtemp(prefix="snapcli-bench-"))
     try:
         ours, naive = Timing(), Timing()
@@ -474,7 +521,7 @@ def run_case(case: Case, seconds_per_frame: float, cores: int, repeat: int, no_p
                 timed_loop(naive_commands(case, work), naive)
             for name, (commands, _) in peers.items():
                 timed_loop(commands, peer_timings[name])
-        floor, runs = decode_floor_seconds(case, statistics.median(speeds), cores)
+        floor, runs = decode_floor_seconds(case, statistics.median(speeds), cores, jpeg_seconds)
         exact = snapcli_exact(case, work / "snapcli") if not ours.failed else ours.failed
         cells = [
             case.label,
@@ -503,18 +550,28 @@ def run_case(case: Case, seconds_per_frame: float, cores: int, repeat: int, no_p
 
 
 def run_one_frame_overhead(video: BenchVideo, repeat: int) -> str:
-    """One-frame grab, whole command, against one bare ffmpeg grab of the same frame."""
+    """One-frame grab, whole command, against one bare ffmpeg grab of the same frame and one
+    ffmpegthumbnailer run."""
     work = Path(tempfile.mkdtemp(prefix="snapcli-bench-"))
     try:
-        ours, bare = Timing(), Timing()
+        ours, bare, thumbnailer = Timing(), Timing(), Timing()
+        at = one_frame_ms(video)
         for _ in range(repeat + 2):
             bare_one_frame(video, work, bare)
+            if shutil.which("ffmpegthumbnailer"):
+                timed(["ffmpegthumbnailer", "-i", str(video.path), "-o", str(work / "ftn.jpg"),
+                       "-s", "0", "-t", _clock(at)], thumbnailer)  # fmt: skip
             timed([sys.executable, "-m", "snapcli", "grab", str(video.path), "-q", "-o", str(work),
-                   "--at", str(one_frame_ms(video))], ours)  # fmt: skip
+                   "--at", str(at)], ours)  # fmt: skip
+        peer = (
+            f"ffmpegthumbnailer {thumbnailer.median:.2f} s ({ours.median / thumbnailer.median:.2f}×)"
+            if thumbnailer.seconds
+            else "–"
+        )
         return (
             f"| {video.name} one frame, whole command vs bare ffmpeg | {ours.median:.2f} | "
             f"{ours.median / bare.median:.2f}× bare | {bare.median:.2f} (bare) | – | – | "
-            f"{ours.peak_rss / 2**20:.0f} | – | – |"
+            f"{ours.peak_rss / 2**20:.0f} | – | {peer} |"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -544,19 +601,101 @@ def batch_throughput(repeat: int) -> list[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+POSTERS = 40
+
+
+def poster_batch(repeat: int) -> list[str]:
+    """One exact frame (mid-GOP, mid-video) of each of 40 videos: `snapcli batch` against
+    ffmpegthumbnailer and a naive `ffmpeg -ss` loop, two at a time as `xargs -P2` runs them, in
+    the same run; every picture checked for its frame."""
+    video = ALL_VIDEOS["clip720"]
+    generate(video)
+    work = Path(tempfile.mkdtemp(prefix="snapcli-bench-"))
+    try:
+        inputs = work / "in"
+        inputs.mkdir()
+        files = [inputs / f"clip{n:02d}.mp4" for n in range(POSTERS)]
+        for file in files:
+            os.link(video.path, file)  # the same bytes, no copy
+        at = one_frame_ms(video)
+        want = shown_frame(video, at)
+        ours, thumbnailer, naive = Timing(), Timing(), Timing()
+        for _ in range(repeat):
+            shutil.rmtree(work / "out", ignore_errors=True)
+            timed([sys.executable, "-m", "snapcli", "batch", str(inputs), "-q", "-o",
+                   str(work / "out"), "--at", str(at)], ours)  # fmt: skip
+            if shutil.which("ffmpegthumbnailer"):
+                _two_at_a_time([["ffmpegthumbnailer", "-i", str(f), "-o", f"{f}.ftn.jpg", "-s", "0",
+                                 "-t", _clock(at)] for f in files], thumbnailer)  # fmt: skip
+            _two_at_a_time([[FFMPEG, "-v", "error", "-y", "-ss", f"{at / 1000:.3f}", "-i", str(f),
+                             "-frames:v", "1", "-q:v", "3", f"{f}.naive.jpg"] for f in files],
+                           naive)  # fmt: skip
+
+        def wrong(pictures: list[Path]) -> str:
+            count = sum(frame_number(Image.open(p)) != want for p in pictures)
+            return "yes" if count == 0 else f"no ({count} of {len(pictures)} wrong)"
+
+        ours_exact = wrong([work / "out" / f.stem / "snapshot-00001.jpg" for f in files])
+        rows = [
+            f"| {POSTERS} videos × one exact frame, snapcli batch | {ours.median:.2f} | "
+            f"{ours.median / naive.median:.2f}× | {naive.median:.2f} "
+            f"({wrong([Path(f'{f}.naive.jpg') for f in files])}) | – | – | "
+            f"{ours.peak_rss / 2**20:.0f} | {ours_exact} | "
+        ]
+        if thumbnailer.seconds:
+            rows[0] += (
+                f"xargs -P2 ffmpegthumbnailer {thumbnailer.median:.2f} s "
+                f"({ours.median / thumbnailer.median:.2f}×), exact: "
+                f"{wrong([Path(f'{f}.ftn.jpg') for f in files])} |"
+            )
+        else:
+            rows[0] += "– |"
+        return rows
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _two_at_a_time(commands: list[list[str]], timing: Timing) -> None:
+    """The commands, two running at once (as `xargs -P2`), timed as one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        codes = list(
+            pool.map(lambda c: subprocess.run(c, capture_output=True).returncode, commands)
+        )
+    if any(codes):
+        timing.failed = f"{sum(map(bool, codes))} of {len(codes)} failed"
+        return
+    timing.seconds.append(time.monotonic() - started)
+
+
+def measure_process_start() -> float:
+    """What starting the ffmpeg costs (the median of 5 runs that decode one tiny frame)."""
+    times = []
+    for _ in range(5):
+        started = time.monotonic()
+        subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "color=size=16x16",
+                        "-frames:v", "1", "-f", "null", "-"], check=True)  # fmt: skip
+        times.append(time.monotonic() - started)
+    return statistics.median(times)
+
+
 def write_results(path: Path, rows: list[str], cores: int) -> None:
     ffmpeg_version = subprocess.run(
-        ["ffmpeg", "-version"], capture_output=True, text=True
+        [FFMPEG, "-version"], capture_output=True, text=True
     ).stdout.split("\n")[0]
     header = [
         "# snapcli benchmark results",
         "",
-        f"Written by `python bench/run.py` on {time.strftime('%Y-%m-%d')}: {cores} cores, {ffmpeg_version}.",
+        f"Written by `python bench/run.py {' '.join(sys.argv[1:])}` on {time.strftime('%Y-%m-%d')}"
+        f": {cores} cores, {ffmpeg_version}.",
         "Times are medians of the repeats, in seconds, interleaved with the baselines in the same run.",
         "`vs naive` is snapcli's time over the naive loop's (lower is better); `vs floor` is over the",
         "decode floor (the least decoding exact frames need, at this file's decode speed with one",
         "thread, measured by ~2 s of decoding right after each run of snapcli, plus one start per",
-        "ffmpeg process snapcli runs, spread over the cores). Memory is the peak",
+        "ffmpeg process snapcli runs and one JPEG encoded per snapshot, spread over the cores).",
+        "Every baseline runs the same ffmpeg as snapcli. Memory is the peak",
         "RSS of the whole process tree. `exact` checks every picture's frame number against docs/api.md §4.",
         "snapcli runs byte-compiled, as an installed package does.",
         "",

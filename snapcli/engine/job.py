@@ -52,7 +52,7 @@ RETINA_SCALE = 2
 # Up to this many exact frames at times known up front, the probe reads only around them (on a
 # long file, much cheaper than reading every packet); more, and the whole timeline is read.
 MAX_PROBE_WINDOWS = 16
-# Below this size, reading every packet costs about what reading windows does (one ffprobe run,
+# Below this size, reading every packet costs about what reading windows does (one ffmpeg run,
 # about 0.1 s), and cannot fail to settle a time.
 LARGE_FILE_BYTES = 32 << 20
 # More times, or an even spread, are read in windows (at most this many) while together they

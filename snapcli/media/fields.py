@@ -1,6 +1,6 @@
 """Whether a video is interlaced, where its stream does not say: a short look with ffmpeg's idet.
 
-Most streams state their field order (H.264, HEVC, MPEG-2, ProRes: ffprobe reports it). MPEG-4
+Most streams state their field order (H.264, HEVC, MPEG-2, ProRes: ffmpeg reports it). MPEG-4
 Part 2 (Xvid, DivX) and some others do not, and can be interlaced all the same; a player that
 deinterlaces by default then decides from the pictures. So does snapcli, from a few dozen frames
 a third of the way in (the start is often black or still, where no field order shows).

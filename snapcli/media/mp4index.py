@@ -8,7 +8,8 @@ and the `moov` and `moof` boxes); `track_samples` is pure. It returns None for a
 not read the way ffmpeg's demuxer does (an edit list that cuts, several edits, partial sync
 samples, sample groups that mark keyframes, fragments whose decode times jump or with negative
 composition offsets, sizes that do not add up), and the caller reads the packets instead.
-probe.py also checks the result against the packets ffprobe reads at the file's start and end.
+probe.py checks the result against the packets ffmpeg reads at the file's start and end, or,
+where mp4facts.py settles the stream, takes it as it is.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""What a video is: one ffprobe run for the container, the video stream and its frame timeline.
+"""What a video is: the container, the video stream and its frame timeline, with no ffprobe.
 
-The timeline comes from a demux-only packet scan (no pixels decoded): every frame's presentation
-timestamp and keyframe flag. On an MP4/MOV file it comes from the file's own index instead, checked
-against the packets read at the file's start and end (mp4index.py), and where that cannot be used,
-from the packets around the times asked about. Only when a container carries no packet timestamps
-does it fall back to decoding the stream, with the ffmpeg that extracts, for the times that ffmpeg
+A local MP4/MOV file whose header settles everything is read in-process: its index for the
+timeline (mp4index.py), its sample entry for the stream (mp4facts.py); no ffmpeg runs. Otherwise
+one run of the ffmpeg that extracts scans the packets (demux.py: no pixels decoded) for every
+frame's presentation timestamp and keyframe flag. On an MP4/MOV file the timeline then comes from
+the file's own index, checked against the packets read at the file's start and end, and where
+that cannot be used, from the packets around the times asked about. Only when a container
+carries no packet timestamps does it fall back to decoding the stream, for the times that ffmpeg
 gives the frames.
 """
 
@@ -36,7 +38,7 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # Pixel formats with an alpha channel (yuva420p, rgba, gbrap10le, ya8, …).
 _ALPHA_PIXELS = re.compile(r"^(yuva|gbrap|ya\d)|^(rgba|bgra|argb|abgr|rgb32|bgr32)|^pal8$")
 
-# ffprobe's color_space names -> the scale filter's in_color_matrix names.
+# ffprobe's color_space names (demux.py reports ffmpeg's in them) -> the scale filter's.
 _COLOR_MATRICES = {
     "bt709": "bt709",
     "smpte170m": "smpte170m",
@@ -209,7 +211,7 @@ DTS_LOOKAHEAD = 32
 REORDER_MARGIN_S = 0.25  # the end of a window whose frames may be decoded after it stops
 # MPEG-TS: seeks land near a time (by a search of the file's bytes), not on the keyframe
 # before it, and the timestamps begin anywhere. Read in windows only from this size on: it takes
-# two ffprobe runs, where one reads a small file whole.
+# two ffmpeg runs, where one reads a small file whole.
 NEAR_SEEKING_CONTAINERS = (".ts", ".m2ts", ".mts", ".m2t")
 NEAR_SEEK_MIN_BYTES = 32 << 20
 # MP4/MOV files, whose own index mp4index.py reads.
