@@ -194,6 +194,9 @@ class ToolProcess:
     def _reap(self) -> int:
         code = self._process.wait()
         self._stderr_thread.join()
+        for pipe in (self._process.stdout, self._process.stderr):
+            if pipe is not None:  # closed here, not left to the garbage collector's warning
+                pipe.close()
         with _live_lock:
             _live.discard(self)
         return code
