@@ -361,12 +361,26 @@ def _clock(ms: int) -> str:
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{millis:03d}"
 
 
+@dataclass(frozen=True)
+class FrameCosts:
+    """What one thread spends on a keyframe and on another frame, as shares of the average
+    frame of the file's start (a floor of GOP starts holds more keyframes than the average)."""
+
+    keyframe: float = 1.0
+    other: float = 1.0
+
+
 def decode_floor_seconds(
-    case: Case, seconds_per_frame: float, cores: int, jpeg_seconds: float = 0.0
+    case: Case,
+    seconds_per_frame: float,
+    cores: int,
+    jpeg_seconds: float = 0.0,
+    costs: FrameCosts = FrameCosts(),
 ) -> tuple[float, int]:
     """The floor of docs/design.md in seconds, and snapcli's planned ffmpeg runs (processes):
-    the frames that must be decoded, one start per process, and one JPEG encoded per snapshot
-    (`jpeg_seconds` each), over the cores the processes can use."""
+    the frames that must be decoded (each GOP's keyframe at a keyframe's cost), one start per
+    process, and one JPEG encoded per snapshot (`jpeg_seconds` each), over the cores the
+    processes can use."""
     sys.path.insert(0, str(HERE.parent))
     from snapcli.core.plan import plan_extraction
     from snapcli.core.request import build_request
@@ -383,7 +397,13 @@ def decode_floor_seconds(
     plan = plan_extraction(timeline, targets, keyframes_only=case.intra,
                            pixels_per_frame=info.width * info.height, workers=cores)  # fmt: skip
     processes = len(plan.processes)
-    work = plan.floor_frames * seconds_per_frame + len(targets) * jpeg_seconds
+    keyframes = (
+        plan.floor_frames
+        if case.intra
+        else len({timeline.keyframe_before(target) for target in targets})
+    )
+    decoding = keyframes * costs.keyframe + (plan.floor_frames - keyframes) * costs.other
+    work = decoding * seconds_per_frame + len(targets) * jpeg_seconds
     floor = (work + processes * PROCESS_START) / min(cores, processes)
     return floor, processes
 
@@ -399,6 +419,26 @@ def measure_decode_speed(video: BenchVideo, frames: int | None = None) -> float:
     subprocess.run([FFMPEG, "-v", "error", "-threads", "1", "-i", str(video.path),
                     "-frames:v", str(count), "-f", "null", "-"], check=True)  # fmt: skip
     return (time.monotonic() - started - PROCESS_START) / count
+
+
+def measure_frame_costs(video: BenchVideo, gops: int = 10) -> FrameCosts:
+    """A keyframe's and another frame's decoding cost, as shares of the average frame, over
+    the file's first `gops` GOPs: decoding every frame, and the keyframes alone."""
+    frames = min(video.frames, gops * video.gop)
+
+    def run(*options: str) -> float:
+        started = time.monotonic()
+        subprocess.run([FFMPEG, "-v", "error", "-threads", "1", *options, "-i", str(video.path),
+                        "-frames:v", str(frames), "-f", "null", "-"], check=True)  # fmt: skip
+        return max(time.monotonic() - started - PROCESS_START, 1e-6)
+
+    every = min(run() for _ in range(2))
+    keyframes = -(-frames // video.gop)
+    keyframes_alone = min(run("-skip_frame", "nokey") for _ in range(2))
+    average = every / frames
+    keyframe = keyframes_alone / keyframes
+    other = max(every - keyframes_alone, 0.0) / max(frames - keyframes, 1)
+    return FrameCosts(keyframe / average, other / average)
 
 
 def measure_jpeg_speed(video: BenchVideo, frames: int = 60) -> float:
@@ -481,10 +521,14 @@ def main() -> None:
             for sprites in ((False,) if count == 1 else (False, True))
         ]
         jpeg_seconds = measure_jpeg_speed(video)
-        print(f"{name}: {jpeg_seconds * 1000:.1f} ms to encode a JPEG", file=sys.stderr)
+        costs = measure_frame_costs(ALL_VIDEOS[video.decodes_like])
+        print(f"{name}: {jpeg_seconds * 1000:.1f} ms to encode a JPEG; a keyframe costs "
+              f"{costs.keyframe:.1f}×, another frame {costs.other:.2f}× the average", file=sys.stderr)  # fmt: skip
         for case in cases:
             rows.append(
-                run_case(case, seconds_per_frame, cores, args.repeat, args.no_peers, jpeg_seconds)
+                run_case(
+                    case, seconds_per_frame, cores, args.repeat, args.no_peers, jpeg_seconds, costs
+                )
             )
             print(rows[-1], file=sys.stderr)
         rows.append(run_one_frame_overhead(video, args.repeat))
@@ -505,6 +549,7 @@ def run_case(
     repeat: int,
     no_peers: bool,
     jpeg_seconds: float = 0.0,
+    costs: FrameCosts = FrameCosts(),
 ) -> str:
     work = Path(tempfile.mkdtemp(prefix="snapcli-bench-"))
     try:
@@ -521,7 +566,9 @@ def run_case(
                 timed_loop(naive_commands(case, work), naive)
             for name, (commands, _) in peers.items():
                 timed_loop(commands, peer_timings[name])
-        floor, runs = decode_floor_seconds(case, statistics.median(speeds), cores, jpeg_seconds)
+        floor, runs = decode_floor_seconds(
+            case, statistics.median(speeds), cores, jpeg_seconds, costs
+        )
         exact = snapcli_exact(case, work / "snapcli") if not ours.failed else ours.failed
         cells = [
             case.label,
@@ -693,7 +740,8 @@ def write_results(path: Path, rows: list[str], cores: int) -> None:
         "Times are medians of the repeats, in seconds, interleaved with the baselines in the same run.",
         "`vs naive` is snapcli's time over the naive loop's (lower is better); `vs floor` is over the",
         "decode floor (the least decoding exact frames need, at this file's decode speed with one",
-        "thread, measured by ~2 s of decoding right after each run of snapcli, plus one start per",
+        "thread, measured by ~2 s of decoding right after each run of snapcli, each GOP's keyframe",
+        "at a keyframe's cost (measured once, keyframes alone against every frame), plus one start per",
         "ffmpeg process snapcli runs and one JPEG encoded per snapshot, spread over the cores).",
         "Every baseline runs the same ffmpeg as snapcli. Memory is the peak",
         "RSS of the whole process tree. `exact` checks every picture's frame number against docs/api.md §4.",
