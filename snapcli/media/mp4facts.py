@@ -65,7 +65,6 @@ def video_facts(
 
 def _facts(kind: bytes, entry: bytes, offsets: bool) -> VideoFacts | None:
     width, height = struct.unpack_from(">HH", entry, 24)
-    depth = struct.unpack_from(">H", entry, 74)[0]
     children = _children(entry[_VISUAL_ENTRY_BYTES:])
     colr = _colr(children.get(b"colr"))
     sar = _pasp(children.get(b"pasp"))
@@ -102,7 +101,6 @@ def _facts(kind: bytes, entry: bytes, offsets: bool) -> VideoFacts | None:
         pix_fmt = _pixels(chroma, 12 if twelve else 10 if high else 8)
         return VideoFacts("av1", width, height, sar, pix_fmt, *colr[:3], full_range=colr[3],
                           field_order="progressive", reorder_depth=0)  # fmt: skip
-    del depth
     return None
 
 

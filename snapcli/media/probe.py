@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from snapcli.core.geometry import (
     display_size,
@@ -255,8 +255,10 @@ def probe(
     source = os.fspath(video)
     url = input_url(source)
     suffix = Path(source).suffix.lower()
+    index: mp4index.FileIndex | None | Literal[False] = False  # False: not read (not MP4/MOV)
     if suffix in INDEXED_CONTAINERS and url.startswith("file:"):
-        from_header = _probe_header(source, url)
+        index = mp4index.read_index(url.removeprefix("file:"))  # once, for every read below
+        from_header = _probe_header(source, url, index)
         if from_header is not None:
             return from_header
     ffmpeg = runner.find_tool("ffmpeg", settings)
@@ -266,20 +268,20 @@ def probe(
         if callable(near_ms) and not indexed:  # times that need no D need no look at the ends
             near_ms = near_ms(None) or near_ms
         if indexed or callable(near_ms):  # for the index, or for D
-            ends = _probe(source, url, ffmpeg, [], keyframes)
+            ends = _probe(source, url, ffmpeg, [], keyframes, file_index=index)
             if ends is not None and ends.timeline.known is None:
                 return ends
         if callable(near_ms):
             near_ms = near_ms(None if ends is None else ends.duration_ms)
         if near_ms:
-            info = _probe(source, url, ffmpeg, sorted(set(near_ms)), keyframes)
+            info = _probe(source, url, ffmpeg, sorted(set(near_ms)), keyframes, file_index=index)
             if info is not None:
                 return info
     elif suffix in NEAR_SEEKING_CONTAINERS and near_ms is not None and _large(url):
         info = _probe_near(source, url, ffmpeg, near_ms, keyframes)
         if info is not None:
             return info
-    info = _probe(source, url, ffmpeg, None, keyframes, settings=settings)
+    info = _probe(source, url, ffmpeg, None, keyframes, settings=settings, file_index=index)
     assert info is not None
     return info
 
@@ -353,6 +355,7 @@ def _probe(
     keyframes: bool,
     start: _Start | None = None,
     settings: Settings | None = None,
+    file_index: mp4index.FileIndex | None | Literal[False] = False,
 ) -> VideoInfo | None:
     """One ffmpeg run (demux.py); None when a windowed read does not settle every time asked
     about. A read of the ends alone (`near_ms` empty) gives the whole timeline where the file's
@@ -374,7 +377,8 @@ def _probe(
     stream, time_base, packets = _video_packets(report, source)
     index = int(stream["index"])
     format_name = str(report.get("format", {}).get("format_name", ""))
-    file_index = _file_index(url, format_name)
+    if file_index is False:  # not read by the caller: read it here, where it is an MP4/MOV
+        file_index = _file_index(url, format_name)
     frame_rate = _fraction(stream.get("avg_frame_rate")) or _fraction(stream.get("r_frame_rate"))
     fallback_duration = (
         int(round(1 / (frame_rate * time_base))) if frame_rate and frame_rate > 0 else None
@@ -694,11 +698,10 @@ def _seconds(value: Any) -> Fraction:
         return Fraction(0)
 
 
-def _probe_header(source: str, url: str) -> VideoInfo | None:
+def _probe_header(source: str, url: str, index: mp4index.FileIndex | None) -> VideoInfo | None:
     """A local MP4/MOV file probed from its header boxes alone, with no ffmpeg run (so that a
     one-frame grab runs one ffmpeg in all): the timeline from its index, the stream's facts from
     its sample entry (mp4facts.py). None where the header does not settle everything."""
-    index = mp4index.read_index(url.removeprefix("file:"))
     track = None if index is None else mp4index.first_video_track(index)
     if index is None or track is None:
         return None
