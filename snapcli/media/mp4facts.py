@@ -51,6 +51,7 @@ class VideoFacts:
     full_range: bool
     field_order: str
     reorder_depth: int | None  # frames the decoder holds back; None: not stated
+    nal_length_size: int = 0  # H.264: bytes of the length before each NAL unit in a sample
 
 
 def video_facts(
@@ -76,7 +77,8 @@ def _facts(kind: bytes, entry: bytes, offsets: bool) -> VideoFacts | None:
         pix_fmt = _pixels(sps.chroma_format, sps.bit_depth)
         return VideoFacts("h264", width, height, sar or sps.sar, pix_fmt, *colours[:3],
                           full_range=colours[3], field_order="progressive",
-                          reorder_depth=sps.reorder_depth)  # fmt: skip
+                          reorder_depth=sps.reorder_depth,
+                          nal_length_size=(children[b"avcC"][4] & 3) + 1)  # fmt: skip
     if kind in (b"hvc1", b"hev1") and b"hvcC" in children and colr is not None:
         config = children[b"hvcC"]
         pix_fmt = _pixels(config[16] & 3, (config[17] & 7) + 8)

@@ -147,6 +147,109 @@ def display_matrix(index: FileIndex, track_id: int) -> tuple[int, ...] | None:
 
 
 @dataclass(frozen=True)
+class SamplePlaces:
+    """Where a track's samples lie in the file: their sizes, the chunks' offsets and how many
+    samples each chunk holds (`stsz`, `stco`/`co64`, `stsc`), as stored."""
+
+    sizes: array[int]  # one a sample
+    chunk_offsets: array[int]
+    chunk_runs: tuple[tuple[int, int], ...]  # (first chunk, from 1; samples in each such chunk)
+
+    def places(self, first: int, last: int) -> Iterator[tuple[int, int]]:
+        """(offset, size) of the samples `first` to `last` (from 0, both included)."""
+        chunk, start = self._chunk_of(first)
+        offset = self.chunk_offsets[chunk] + sum(self.sizes[start:first])
+        per_chunk = self._samples_per_chunk(chunk)
+        for sample in range(first, min(last, len(self.sizes) - 1) + 1):
+            if sample - start == per_chunk:  # the next chunk begins
+                chunk, start = chunk + 1, sample
+                offset = self.chunk_offsets[chunk]
+                per_chunk = self._samples_per_chunk(chunk)
+            size = self.sizes[sample]
+            yield offset, size
+            offset += size
+
+    def _chunk_of(self, sample: int) -> tuple[int, int]:
+        """The chunk (from 0) holding a sample, and that chunk's first sample."""
+        first_sample = 0
+        for number, (first_chunk, per_chunk) in enumerate(self.chunk_runs):
+            following = self.chunk_runs[number + 1][0] if number + 1 < len(self.chunk_runs) else 0
+            chunks = (following or len(self.chunk_offsets) + 1) - first_chunk
+            if sample < first_sample + chunks * per_chunk:
+                within = (sample - first_sample) // per_chunk
+                return first_chunk - 1 + within, first_sample + within * per_chunk
+            first_sample += chunks * per_chunk
+        raise IndexError("no such sample")
+
+    def _samples_per_chunk(self, chunk: int) -> int:
+        per_chunk = 0
+        for first_chunk, count in self.chunk_runs:
+            if first_chunk - 1 > chunk:
+                break
+            per_chunk = count
+        return per_chunk
+
+
+def sample_places(index: FileIndex, track_id: int) -> SamplePlaces | None:
+    """Where the samples of a track that is not fragmented lie, in this file itself; None where
+    the tables are missing, do not add up, or point into another file."""
+    try:
+        children = _boxes(index.moov)
+        if b"mvex" in children:
+            return None
+        for trak in children.get(b"trak", []):
+            track = _boxes(trak)
+            if _track_id(track[b"tkhd"][0]) == track_id:
+                return _places_of(track)
+    except (struct.error, ValueError, IndexError, KeyError):
+        pass
+    return None
+
+
+def _places_of(track: dict[bytes, list[bytes]]) -> SamplePlaces | None:
+    minf = _boxes(_boxes(track[b"mdia"][0])[b"minf"][0])
+    dref = _boxes(minf[b"dinf"][0])[b"dref"][0]
+    entries = _boxes(dref[8:])
+    if [kind for kind in entries] != [b"url "] or not entries[b"url "][0][3] & 1:
+        return None  # the media lies elsewhere (another file named by a reference)
+    table = _boxes(minf[b"stbl"][0])
+    stsz = table[b"stsz"][0]
+    fixed, count = struct.unpack_from(">II", stsz, 4)
+    sizes = array("I", [fixed]) * count if fixed else _big_endian("I", stsz[12:], count)
+    if b"co64" in table:
+        offsets = _big_endian(
+            "Q", table[b"co64"][0][8:], *struct.unpack_from(">I", table[b"co64"][0], 4)
+        )
+    else:
+        offsets = _big_endian(
+            "I", table[b"stco"][0][8:], *struct.unpack_from(">I", table[b"stco"][0], 4)
+        )
+    stsc = table[b"stsc"][0]
+    (runs,) = struct.unpack_from(">I", stsc, 4)
+    chunk_runs = tuple(struct.unpack_from(">II", stsc, 8 + 12 * n) for n in range(runs))
+    if not chunk_runs or chunk_runs[0][0] != 1 or any(per < 1 for _, per in chunk_runs):
+        return None
+    if not count:
+        return None
+    places = SamplePlaces(sizes, offsets, chunk_runs)
+    try:
+        places._chunk_of(count - 1)
+    except IndexError:  # fewer samples in the chunks than the sizes count
+        return None
+    return places
+
+
+def _big_endian(code: str, data: bytes, count: int) -> array[int]:
+    """`count` unsigned big-endian numbers of an array type code."""
+    values = array(code, data[: count * array(code).itemsize])
+    if len(values) != count:
+        raise ValueError("a table shorter than its count")
+    if sys.byteorder == "little":
+        values.byteswap()
+    return values
+
+
+@dataclass(frozen=True)
 class VideoTrack:
     """The first video track of a file that is not fragmented: where ffmpeg numbers it among
     the streams, its id, its first sample entry, and how its edit list shifts its times."""
@@ -419,12 +522,7 @@ def _marks_keyframes(sbgp: bytes) -> bool:
 def _sync_samples(stss: bytes) -> array[int]:
     """The numbers (from 1) of the sync samples: the keyframes."""
     (count,) = struct.unpack_from(">I", stss, 4)
-    values = array("I", stss[8 : 8 + 4 * count])
-    if len(values) != count:
-        raise ValueError("a table shorter than its count")
-    if sys.byteorder == "little":
-        values.byteswap()
-    return values
+    return _big_endian("I", stss[8:], count)
 
 
 def _runs(body: bytes) -> tuple[array[int], array[int]]:

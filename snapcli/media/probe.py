@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 import os
 import re
+from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,7 @@ from snapcli.core.rendering import HDR_TRANSFERS
 from snapcli.core.timeline import FrameTimeline
 from snapcli.errors import PermissionDenied, ResourceContentBad, VideoNotFound
 from snapcli.media import demux, mp4facts, mp4index, runner
+from snapcli.media.references import FrameReferences
 from snapcli.settings import Settings
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -86,6 +88,8 @@ class VideoInfo:
     field_order: str | None = None  # ffprobe's: progressive, tt, bb, tb, bt; None: not stated
     has_alpha: bool = False  # the picture has an alpha channel the decoder gives
     alpha_decoder: str | None = None  # the decoder that gives it, where not ffmpeg's default
+    # Which frames a decode may leave out (H.264 from an MP4/MOV header probe; references.py).
+    references: FrameReferences | None = field(default=None, compare=False, repr=False)
 
     @property
     def keyframes_decode_alone(self) -> bool:
@@ -729,6 +733,11 @@ def _probe_header(source: str, url: str, index: mp4index.FileIndex | None) -> Vi
         return None
     matrix = mp4index.display_matrix(index, track.track_id)
     reorders = bool(facts.reorder_depth) or track.has_composition_offsets
+    places = mp4index.sample_places(index, track.track_id) if facts.nal_length_size else None
+    references = None
+    if places is not None:
+        path = url.removeprefix("file:")
+        references = FrameReferences(path, array("q", times), places, facts.nal_length_size)
     return VideoInfo(
         source=source,
         input_url=url,
@@ -753,6 +762,7 @@ def _probe_header(source: str, url: str, index: mp4index.FileIndex | None) -> Vi
         timeline=timeline,
         reorders_frames=reorders,
         times_by_display_order=reorders and not track.has_composition_offsets,
+        references=references,
     )
 
 
