@@ -20,6 +20,7 @@ _PUBLIC = {
     "grab": "snapcli.api",
     "probe": "snapcli.api",
     "submit": "snapcli.api",
+    "serve": "snapcli.api",
     "Submission": "snapcli.api",
     "Event": "snapcli.core.event",
     "Snapshot": "snapcli.core.event",
@@ -43,12 +44,13 @@ __all__ = [
     "grab",
     "jobs",
     "probe",
+    "serve",
     "submit",
 ]
 
 if TYPE_CHECKING:
     from snapcli import jobs
-    from snapcli.api import Submission, grab, probe, submit
+    from snapcli.api import Submission, grab, probe, serve, submit
     from snapcli.core.event import Event, Sheet, Snapshot
     from snapcli.core.request import SnapshotRequest, build_request
     from snapcli.errors import SnapcliError, SnapcliWarning

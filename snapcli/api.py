@@ -168,3 +168,35 @@ def submit(
     else:
         (record,), _ = find_jobs([identity.job_id])
     return Submission(identity.request_id, identity.job_id, "vod", record)
+
+
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    media_root: str | os.PathLike[str] = ".",
+    output_dir: str | os.PathLike[str] = "snapshots",
+    access_keys: Mapping[str, str] | None,
+    callback_key: str | None = None,
+    public_url: str | None = None,
+    settings: Settings | None = None,
+    on_ready: Any = None,
+) -> None:
+    """Serve the VOD and MTS snapshot API over HTTP until interrupted, for the official SDKs
+    pointed at ``host:port`` (docs/serve.md). `access_keys` maps AccessKeyId to secret; None
+    serves unsigned calls (loopback only). VideoIds are paths under `media_root` (MTS buckets
+    its folders); VOD results go to `output_dir`, served at ``/results/``. `callback_key`
+    signs callbacks as the cloud does. `on_ready(url, service)` is called once it listens."""
+    from snapcli.service.http.server import serve as run_server
+
+    run_server(
+        host=host,
+        port=port,
+        media_root=media_root,
+        output_dir=output_dir,
+        access_keys=access_keys,
+        callback_key=callback_key,
+        public_url=public_url,
+        settings=settings,
+        on_ready=on_ready,
+    )

@@ -120,3 +120,40 @@ class FFmpegUnavailable(SnapcliError):
     code = "FFmpegUnavailable"
     http_status = 500
     exit_status = ExitStatus.FFMPEG_UNAVAILABLE
+
+
+class SignatureDoesNotMatch(SnapcliError):
+    """The API gateway's errors, as `snapcli serve` answers them."""
+
+    code = "SignatureDoesNotMatch"
+    http_status = 400
+
+
+class IncompleteSignature(SnapcliError):
+    code = "IncompleteSignature"
+    http_status = 400
+
+
+class InvalidAccessKeyId(SnapcliError):
+    code = "InvalidAccessKeyId.NotFound"
+    http_status = 404
+
+
+class InvalidTimeStamp(SnapcliError):
+    code = "InvalidTimeStamp.Expired"
+    http_status = 400
+
+
+class SignatureNonceUsed(SnapcliError):
+    code = "SignatureNonceUsed"
+    http_status = 400
+
+
+class ActionNotFound(SnapcliError):
+    code = "InvalidAction.NotFound"
+    http_status = 404
+
+
+class VersionInvalid(SnapcliError):
+    code = "InvalidVersion"
+    http_status = 400

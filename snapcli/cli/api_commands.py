@@ -199,22 +199,16 @@ def show_command(job_ids: tuple[str, ...], dialect: str) -> int:
     """
     from snapcli import jobs as job_records
 
+    if dialect == "mts":
+        from snapcli.service.mts_job import query_snapshot_jobs
+
+        with api_errors(True):
+            answer = query_snapshot_jobs(job_ids)
+        print_json(answer)
+        missing_mts = answer["NonExistSnapshotJobIds"]["String"]
+        return ExitStatus.INVALID_REQUEST if missing_mts else ExitStatus.SUCCESS
     with api_errors(True):
         records, missing = job_records.show(job_ids)
-    if dialect == "mts":
-        from snapcli.core.event import JobIdentity
-        from snapcli.core.mts import snapshot_job
-
-        missing += [record["JobId"] for record in records if record["Dialect"] != "mts"]
-        found = [snapshot_job(record) for record in records if record["Dialect"] == "mts"]
-        print_json(
-            {
-                "RequestId": JobIdentity.new().request_id,
-                "SnapshotJobList": {"SnapshotJob": found},
-                "NonExistSnapshotJobIds": {"String": missing},
-            }
-        )
-        return ExitStatus.INVALID_REQUEST if missing else ExitStatus.SUCCESS
     print_json({"Jobs": records, "NonExistJobIds": missing})
     return ExitStatus.INVALID_REQUEST if missing else ExitStatus.SUCCESS
 
@@ -382,3 +376,93 @@ def _text_argument(value: str) -> str:
             return file.read()
     except OSError as error:
         raise InvalidParameter(f"{value[1:]} cannot be read ({error.strerror}).") from None
+
+
+@grouping.command(context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port (0: any free one).")
+@click.option(
+    "--media-root",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="VideoIds are paths under it; MTS buckets are its folders.",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    default="snapshots",
+    show_default=True,
+    metavar="DIR",
+    help="Where VOD results go; served at /results/.",
+)
+@click.option(
+    "--access-key",
+    "access_keys",
+    multiple=True,
+    metavar="ID:SECRET",
+    help="An AccessKey the SDKs sign with (repeat; also $SNAPCLI_ACCESS_KEYS, comma-separated).",
+)
+@click.option(
+    "--access-keys-file",
+    type=click.File("r"),
+    metavar="FILE",
+    help="AccessKeys, one ID:SECRET a line (# comments), out of the process list.",
+)
+@click.option("--no-auth", is_flag=True, help="Take unsigned calls (loopback addresses only).")
+@click.option(
+    "--callback-key",
+    envvar="SNAPCLI_CALLBACK_KEY",
+    metavar="KEY",
+    help="Sign callbacks (X-VOD-TIMESTAMP, X-VOD-SIGNATURE) as the cloud does.",
+)
+@click.option("--public-url", metavar="URL", help="The URL clients reach this server at.")
+@click.pass_context
+def serve(ctx: click.Context, /, **flags: Any) -> int:
+    """Serve the VOD and MTS snapshot API on HTTP, for the official SDKs as they are.
+
+    Point an SDK client at HOST:PORT with protocol http and one of the access keys. Actions:
+    VOD SubmitSnapshotJob, ListSnapshots, GetVideoInfo and the snapshot templates
+    (Add/Get/List/Update/DeleteVodTemplate); MTS SubmitSnapshotJob and QuerySnapshotJobList.
+    Snapshot URLs in answers and callbacks point at this server. Stop it with Ctrl-C.
+
+    \b
+    Examples:
+      snapcli serve --media-root videos --access-key dev:s3cret
+      SNAPCLI_ACCESS_KEYS=dev:s3cret snapcli serve --port 9000 -o results
+      snapcli serve --no-auth --media-root .
+    """
+    import os
+
+    from snapcli import api
+    from snapcli.service.http.server import is_loopback, parse_access_keys
+
+    entries = list(flags["access_keys"])
+    entries += [e for e in os.environ.get("SNAPCLI_ACCESS_KEYS", "").split(",") if e.strip()]
+    if flags["access_keys_file"]:
+        lines = flags["access_keys_file"].read().splitlines()
+        entries += [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    keys = parse_access_keys(entries)
+    if flags["no_auth"] and keys:
+        raise InvalidParameter("--no-auth and access keys contradict each other: give one.")
+
+    def ready(url: str, service: Any) -> None:
+        click.echo(f"snapcli serve: listening on {url}", err=True)
+        click.echo(f"  videos under {service.media_root}; results in {service.results}", err=True)
+        if not is_loopback(flags["host"]):
+            warn(f"{flags['host']} is reachable from other machines, not this one alone.")
+        if flags["no_auth"]:
+            warn("signatures are not checked (--no-auth).")
+
+    api.serve(
+        host=flags["host"],
+        port=flags["port"],
+        media_root=flags["media_root"],
+        output_dir=flags["output_dir"],
+        access_keys=None if flags["no_auth"] else keys,
+        callback_key=flags["callback_key"],
+        public_url=flags["public_url"],
+        settings=ctx.obj["settings"],
+        on_ready=ready,
+    )
+    return ExitStatus.SUCCESS

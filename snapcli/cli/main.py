@@ -75,6 +75,7 @@ for command in (
     api_commands.jobs,
     api_commands.list_snapshots,
     api_commands.template,
+    api_commands.serve,
     completion,
 ):
     cli.add_command(command)

@@ -114,9 +114,12 @@ def success_event(
     retina_sprites: Sequence[SheetRecord] = (),
     vtt_files: Sequence[str] = (),
     picture_format: str = "jpg",
+    folder_url: str | None = None,
 ) -> SnapshotComplete:
+    """The success event of a job whose files are in `output_dir`; their URLs are under
+    `folder_url` where the folder is served over http, else file URLs."""
     event = _head(identity, video_id, "success")
-    folder_uri = output_dir.absolute().as_uri()
+    folder_uri = folder_url or output_dir.absolute().as_uri()
     infos = []
     if any(shot.path for shot in snapshots):
         infos.append(
@@ -140,6 +143,8 @@ def success_event(
     if request.user_data and request.user_data.extend is not None:
         event["Extend"] = request.user_data.extend
     event["OutputDir"] = str(output_dir.absolute())
+    if folder_url:
+        event["OutputUrl"] = folder_url
     event["Snapshots"] = [
         {
             "Index": shot.index,

@@ -15,7 +15,7 @@ from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from snapcli.core.event import (
     JobIdentity,
@@ -79,6 +79,9 @@ class OutputOptions:
     picture_format: str = "jpg"  # jpg (the API's), png or webp, for snapshots and sheets
     tonemap: str = "auto"  # HDR to SDR: auto (mobius), off, or a tonemap curve
     deinterlace: str = "auto"  # auto (where the stream or a look says interlaced), on, off
+    # The http URL at which the output folder is served (snapcli serve): the event's URLs, and
+    # the VTT's unless vtt_base_url says otherwise, point there instead of at files.
+    served_at: str | None = None
 
     def __post_init__(self) -> None:
         """Checked once, wherever the options come from (flags, the library, a queued job)."""
@@ -423,6 +426,7 @@ class _Job:
                 retina_sprites=records.get(RETINA_SCALE, []),
                 vtt_files=vtt_files,
                 picture_format=picture_format,
+                folder_url=self._folder_url(staged.final),
             )
             event["Rendering"] = self.rendering.to_api()
             event["Request"] = request_record(self.request, self.options)
@@ -450,6 +454,11 @@ class _Job:
             for shot in self.shots
         ]
 
+    def _folder_url(self, folder: Path) -> str | None:
+        """The result folder's http URL, where the output folder is served."""
+        served_at = self.options.served_at
+        return f"{served_at.rstrip('/')}/{quote(folder.name)}" if served_at else None
+
     def _write_vtt(
         self,
         staged: StagedOutput,
@@ -460,6 +469,7 @@ class _Job:
         frame times in intra mode, pointing at sheet cells or single pictures."""
         if not self.options.vtt:
             return []
+        base_url = self.options.vtt_base_url or self._folder_url(staged.final)
         written = []
         for scale in sorted(records) or [1]:
             targets: dict[int, str] = {}
@@ -469,7 +479,7 @@ class _Job:
             pictures = [
                 (
                     shot.frame_time_ms if self.intra else shot.time_ms,
-                    cue_url(str(targets.get(shot.index) or shot.path), self.options.vtt_base_url),
+                    cue_url(str(targets.get(shot.index) or shot.path), base_url),
                 )
                 for shot in taken
                 if shot.index in targets or shot.path  # a snapshot left out of the sheets

@@ -28,6 +28,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from snapcli.core.event import SnapshotComplete
 from snapcli.core.request import SnapshotRequest
+from snapcli.core.signing import callback_signature
 from snapcli.errors import Interrupted, SnapcliError, printable
 
 ATTEMPTS = 3
@@ -39,28 +40,36 @@ _STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([1-5]\d\d)(?: |\r|$)")
 
 
 def run_announced(
-    request: SnapshotRequest, run: Callable[[], SnapshotComplete]
+    request: SnapshotRequest,
+    run: Callable[[], SnapshotComplete],
+    signing_key: str | None = None,
 ) -> SnapshotComplete:
     """Run a job and POST its event, success or failure, to the request's callback URL, if it
-    has one (noting a failed delivery on the event). An interrupted job is not over: it will be
-    run again, so it is not announced."""
+    has one (noting a failed delivery on the event), signed with `signing_key` when given. An
+    interrupted job is not over: it will be run again, so it is not announced."""
     try:
         event = run()
     except SnapcliError as error:
         if isinstance(error.event, SnapshotComplete) and not isinstance(error, Interrupted):
-            _announce(request, error.event)
+            _announce(request, error.event, signing_key)
         raise
-    return _announce(request, event)
+    return _announce(request, event, signing_key)
 
 
-def _announce(request: SnapshotRequest, event: SnapshotComplete) -> SnapshotComplete:
+def _announce(
+    request: SnapshotRequest, event: SnapshotComplete, signing_key: str | None
+) -> SnapshotComplete:
     if request.user_data and request.user_data.callback_url:
-        event.callback_error = deliver(request.user_data.callback_url, event)
+        event.callback_error = deliver(request.user_data.callback_url, event, signing_key)
     return event
 
 
-def deliver(url: str, event: dict[str, Any], attempts: int = ATTEMPTS) -> str | None:
-    """POST the event as JSON; None when delivered (a 2xx answer), else why it was not."""
+def deliver(
+    url: str, event: dict[str, Any], signing_key: str | None = None, attempts: int = ATTEMPTS
+) -> str | None:
+    """POST the event as JSON; None when delivered (a 2xx answer), else why it was not. With a
+    `signing_key`, each attempt carries X-VOD-TIMESTAMP and X-VOD-SIGNATURE as the cloud's
+    callbacks do (md5 of "URL|timestamp|key"), so that a receiver can test its check."""
     shown = printable(url)
     target = urlsplit(url)
     if target.scheme not in ("http", "https") or not target.hostname:
@@ -74,7 +83,12 @@ def deliver(url: str, event: dict[str, Any], attempts: int = ATTEMPTS) -> str | 
         left = _left(deadline)
         if left <= 0.05:
             break
-        status, problem = _attempt(target, body, min(ATTEMPT_SECONDS, left))
+        headers = ""
+        if signing_key:
+            now = int(time.time())
+            signature = callback_signature(url, now, signing_key)
+            headers = f"X-VOD-TIMESTAMP: {now}\r\nX-VOD-SIGNATURE: {signature}\r\n"
+        status, problem = _attempt(target, body, headers, min(ATTEMPT_SECONDS, left))
         if status is not None and 200 <= status < 300:
             return None
         if status is not None and status < 500 and status not in (408, 429):
@@ -86,7 +100,9 @@ def _left(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
 
 
-def _attempt(target: SplitResult, body: bytes, seconds: float) -> tuple[int | None, str]:
+def _attempt(
+    target: SplitResult, body: bytes, headers: str, seconds: float
+) -> tuple[int | None, str]:
     """One POST within `seconds`, whatever the server does: (status or None, what happened).
     It runs in a thread of its own, so that not even a name lookup can hold it longer."""
     outcome: list[tuple[int | None, str]] = []
@@ -95,7 +111,7 @@ def _attempt(target: SplitResult, body: bytes, seconds: float) -> tuple[int | No
 
     def post() -> None:
         try:
-            outcome.append(_post(target, body, deadline, sockets))
+            outcome.append(_post(target, body, headers, deadline, sockets))
         except Exception as error:  # any failure of the exchange is "not delivered"
             outcome.append((None, _reason(error)))
 
@@ -110,7 +126,11 @@ def _attempt(target: SplitResult, body: bytes, seconds: float) -> tuple[int | No
 
 
 def _post(
-    target: SplitResult, body: bytes, deadline: float, sockets: list[socket.socket]
+    target: SplitResult,
+    body: bytes,
+    headers: str,
+    deadline: float,
+    sockets: list[socket.socket],
 ) -> tuple[int | None, str]:
     host = target.hostname or ""
     https = target.scheme == "https"
@@ -128,7 +148,7 @@ def _post(
     path = (target.path or "/") + (f"?{target.query}" if target.query else "")
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {shown_host}\r\nUser-Agent: snapcli\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{headers}"
         "Connection: close\r\n\r\n"
     )
     sock.settimeout(max(_left(deadline), 0.01))

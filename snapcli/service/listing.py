@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from snapcli.core.request import whole_number
 from snapcli.errors import InvalidParameter
@@ -45,7 +46,8 @@ def parse_listing(kind: Any, page_no: Any, page_size: Any) -> tuple[str, int, in
 
 
 def pictures(event: dict[str, Any], kind: str) -> tuple[list[tuple[int, str]], str | None]:
-    """The (index, file URL) pairs of one type in an event, and the naming rule's URL."""
+    """The (index, URL) pairs of one type in an event (file URLs, or http URLs where the
+    results are served), and the naming rule's URL."""
     folder = Path(event.get("OutputDir") or ".")
     sprites = event.get("Sprites") or []
     if kind in ("NormalSnapshot", "SpriteOriginSnapshot"):
@@ -60,7 +62,12 @@ def pictures(event: dict[str, Any], kind: str) -> tuple[list[tuple[int, str]], s
         infos = [i for i in event.get("SnapshotInfos", []) if i.get("SnapshotType") == kind]
         paths = [(number, info["SnapshotFormat"]) for number, info in enumerate(infos, 1)]
         info_type = kind
-    found = [(index, (folder / path).as_uri()) for index, path in paths if path]
+    served = event.get("OutputUrl")
+    found = [
+        (index, f"{served}/{quote(path)}" if served else (folder / path).as_uri())
+        for index, path in paths
+        if path
+    ]
     regular = next(
         (
             info.get("SnapshotRegular")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from snapcli.core.mts import (
     object_name,
     read_mts_request,
     request_record,
+    snapshot_job,
     tile_pattern,
     vtt_companion,
 )
@@ -293,3 +295,19 @@ def submit_mts(
     else:
         (record,), _ = find_jobs([identity.job_id])
     return identity, record, unknown
+
+
+def query_snapshot_jobs(job_ids: Sequence[str]) -> dict[str, Any]:
+    """The QuerySnapshotJobList answer for these ids: the MTS jobs found, and the ids that name
+    no MTS job under NonExistSnapshotJobIds."""
+    from snapcli.service.jobs import recover
+
+    recover()
+    records, missing = find_jobs(job_ids)
+    missing += [record["JobId"] for record in records if record["Dialect"] != "mts"]
+    found = [snapshot_job(record) for record in records if record["Dialect"] == "mts"]
+    return {
+        "RequestId": JobIdentity.new().request_id,
+        "SnapshotJobList": {"SnapshotJob": found},
+        "NonExistSnapshotJobIds": {"String": missing},
+    }

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from snapcli.core.mts import check_bucket_name, object_parts
-from snapcli.errors import InvalidParameter, ResourceNotFound
+from snapcli.errors import InvalidParameter, ResourceNotFound, VideoNotFound
 
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
@@ -69,6 +69,20 @@ class Storage:
                 f"the input object {bucket}/{name} does not exist "
                 f"(buckets are folders under {self.root})."
             )
+        return Path(real)
+
+    def media_file(self, name: str, what: str = "VideoId") -> Path:
+        """The real path of a file named relative to the root (a VOD VideoId under
+        `snapcli serve --media-root`): a regular file inside the root, links resolved."""
+        parts = [part for part in name.split("/") if part not in ("", ".")]
+        if name.startswith("/") or ".." in parts or "\\" in name or ":" in name[1:2]:
+            raise InvalidParameter(f"{what} must be a path under the media root, got {name!r}.")
+        parts = object_parts(name, what)
+        real = os.path.realpath(self.root.joinpath(*parts))
+        if not _inside(real, str(self.root)):
+            raise InvalidParameter(f"{what} {name!r} leads out of the media root.")
+        if not os.path.isfile(real):
+            raise VideoNotFound(f"the video {name} does not exist under the media root.")
         return Path(real)
 
     def target(self, bucket: str, name: str, what: str) -> Target:

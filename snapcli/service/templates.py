@@ -164,6 +164,26 @@ def list_templates() -> list[dict[str, Any]]:
     return [_record(row) for row in rows]
 
 
+def update_template(template_id: str, name: str | None, config: Any | None) -> dict[str, Any]:
+    """Change a template's name, its TemplateConfig (checked), or both; its record."""
+    current = get_template(template_id)
+    if name is not None and not name.strip():
+        raise InvalidParameter("a template needs a name.")
+    if isinstance(config, str):
+        config = parse_request_json(config, "the TemplateConfig")
+    if config is not None:
+        read_template_config(config)
+    config = current["TemplateConfig"] if config is None else config
+    with connect() as db:
+        db.execute(
+            "UPDATE templates SET name = ?, snapshot_type = ?, config = ?, modified = ? "
+            "WHERE template_id = ?",
+            (name or current["Name"], config["SnapshotType"], json.dumps(config), _now(),
+             current["TemplateId"]),
+        )  # fmt: skip
+    return get_template(template_id)
+
+
 def remove_template(template_id: str) -> None:
     with connect() as db:
         gone = db.execute(

@@ -24,6 +24,7 @@ from snapcli.engine.output import remove_orphans
 from snapcli.errors import Interrupted, InvalidParameter, SnapcliError, SnapcliWarning
 from snapcli.service.callback import run_announced
 from snapcli.service.dialects import JobSpec
+from snapcli.service.storage import Storage
 from snapcli.settings import Settings, current
 
 
@@ -112,17 +113,31 @@ def submit_vod(
     output_dir: str | os.PathLike[str] = "snapshots",
     options: OutputOptions | None = None,
     settings: Settings | None = None,
+    *,
+    media_root: str | os.PathLike[str] | None = None,
+    callback_key: str | None = None,
 ) -> JobIdentity:
-    """Queue a request in the API's words (VOD dialect) for a background worker; its ids."""
+    """Queue a request in the API's words (VOD dialect) for a background worker; its ids.
+    With `media_root`, VideoId is a path under that folder and must stay inside it (checked
+    now, and again when the job starts); `callback_key` signs the job's callback."""
     from snapcli.service.jobs import submit
 
     _refuse_other_actions(mapping)
     made = assemble(mapping, options=replace(options or OutputOptions(), retina=False))
     if not made.video_id:
         raise InvalidParameter("VideoId is missing: name the video file.")
-    extra = {"ReferenceId": made.reference_id} if made.reference_id else {}
+    extra: dict[str, Any] = {"ReferenceId": made.reference_id} if made.reference_id else {}
+    if callback_key:
+        extra["CallbackKey"] = callback_key
+    root = None
+    if media_root is not None:
+        root = Storage.at(media_root)
+        root.media_file(made.video_id)
+        extra["MediaRoot"] = str(root.root)
     ffmpeg = current(settings).ffmpeg
     spec = JobSpec.of(made.video_id, made.request, output_dir, made.options, ffmpeg, extra=extra)
+    if root is not None:  # the worker runs the job from the media root
+        spec = replace(spec, cwd=str(root.root), output_dir=os.path.abspath(output_dir))
     return submit(spec)
 
 
@@ -167,6 +182,9 @@ class VodDialect:
         self, spec: JobSpec, identity: JobIdentity, workers: int, decoder_threads: int | None
     ) -> SnapshotComplete:
         request = spec.snapshot_request()
+        media_root = spec.extra.get("MediaRoot")
+        if media_root:  # checked at submission; a link may have changed since
+            Storage(Path(media_root)).media_file(spec.video_id)
         return run_announced(
             request,
             lambda: run_job(
@@ -180,6 +198,7 @@ class VodDialect:
                 name=spec.name,
                 identity=identity,
             ),
+            spec.extra.get("CallbackKey"),
         )
 
     def remove_staging(self, spec: JobSpec, job_id: str) -> None:

@@ -10,12 +10,14 @@ from typing import Any
 
 
 class Receiver:
-    """A local HTTP server that keeps the path and JSON body of every POST it answers; it answers
-    with `answer` (JSON)."""
+    """A local HTTP server that keeps the path, headers and body (raw, and as JSON where it is)
+    of every POST it answers; it answers with `answer` (JSON)."""
 
     def __init__(self, answer: dict[str, Any] | None = None) -> None:
         self.paths: list[str] = []
         self.bodies: list[Any] = []
+        self.raw_bodies: list[bytes] = []
+        self.headers: list[dict[str, str]] = []
         reply = json.dumps(answer or {}).encode()
         receiver = self
 
@@ -23,7 +25,12 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.paths.append(self.path)
-                receiver.bodies.append(json.loads(body) if body else None)
+                receiver.headers.append(dict(self.headers.items()))
+                receiver.raw_bodies.append(body)
+                try:
+                    receiver.bodies.append(json.loads(body) if body else None)
+                except ValueError:
+                    receiver.bodies.append(None)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))

@@ -1,0 +1,1 @@
+"""The API over HTTP (`snapcli serve`): signatures checked, actions answered, results served."""
