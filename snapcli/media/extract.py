@@ -13,11 +13,12 @@ keyframe (decoding every frame, where they skipped some).
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
@@ -138,7 +139,7 @@ def _abandon(extractor: _RunExtractor, futures: list[Future[None]]) -> None:
     for future in futures:
         future.cancel()
     while True:
-        runner.kill_all()
+        extractor.kill_running()  # this job's ffmpeg only: a batch runs other jobs beside it
         try:
             _, running = wait(futures, timeout=0.1)
         except KeyboardInterrupt:  # a second Ctrl-C: the cleanup still has to finish
@@ -179,6 +180,8 @@ class _RunExtractor:
         self.binary = binary
         self.threads = threads
         self.abandoned = threading.Event()  # set when the job fails: start no more ffmpeg
+        self.running: set[runner.ToolProcess] = set()
+        self.running_lock = threading.Lock()
         timeline = video.timeline
         gap = Fraction(timeline.min_frame_gap()) * timeline.time_base * MICROSECONDS
         self.tolerance = max(1, min(500, int(gap / 3)))
@@ -242,7 +245,7 @@ class _RunExtractor:
 
         owner = {micros: each for each in inputs for micros in each.pending}
         command = self._command(inputs)
-        with runner.ToolProcess(command, on_stderr_line=on_line) as process:
+        with runner.ToolProcess(command, on_stderr_line=on_line) as process, self._held(process):
             next_frame = (
                 _JpegStream(process).next if self.jpeg_quality else self._raw_reader(process)
             )
@@ -267,6 +270,23 @@ class _RunExtractor:
                         _NO_INPUT_FILTERS.add(self.binary)
                         return self._decode(inputs)
                     self._raise_failure(process.stderr_text)
+
+    def kill_running(self) -> None:
+        with self.running_lock:
+            processes = list(self.running)
+        for process in processes:
+            process.kill()
+
+    @contextlib.contextmanager
+    def _held(self, process: runner.ToolProcess) -> Iterator[None]:
+        """Counts a process among this job's running ones while it runs."""
+        with self.running_lock:
+            self.running.add(process)
+        try:
+            yield
+        finally:
+            with self.running_lock:
+                self.running.discard(process)
 
     def _raw_reader(self, process: runner.ToolProcess) -> Callable[[], bytes | None]:
         """Reads one raw RGB frame at a time; None at the end of the stream."""
