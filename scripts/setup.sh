@@ -39,7 +39,7 @@ if ! command -v ffmpeg >/dev/null; then
     apt_install ffmpeg
   fi
 fi
-$pip_install -e ".[test]"
+$pip_install -e ".[test,cluster]"
 $compile
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
   apt_install chromium

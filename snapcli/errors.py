@@ -157,3 +157,11 @@ class ActionNotFound(SnapcliError):
 class VersionInvalid(SnapcliError):
     code = "InvalidVersion"
     http_status = 400
+
+
+class ClusterUnavailable(SnapcliError):
+    """A batch's cluster cannot run it: unreachable, no workers, another snapcli version, or a
+    worker that does not see the output folder. Nothing was started."""
+
+    code = "ClusterUnavailable"
+    http_status = 503

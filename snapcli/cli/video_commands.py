@@ -266,6 +266,13 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
 @grouping.option_group(
     "Running the batch",
     click.option("-j", "--jobs", metavar="N", help="Videos at once (default: one per core)."),
+    click.option(
+        "--cluster",
+        envvar="SNAPCLI_CLUSTER",
+        metavar="ADDRESS",
+        help="Run each video as a task on a Dask cluster: tcp://HOST:PORT, or local[:N] for N "
+        "worker processes here (docs/cluster.md).",
+    ),
     click.option("--force", is_flag=True, help="Redo videos that already have a finished result."),
     click.option("--jsonl", is_flag=True, help="Print one event per line on stdout as jobs end."),
     click.option("--dry-run", is_flag=True, help="List what would run, and run nothing."),
@@ -289,13 +296,15 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
       snapcli batch videos/ -r --include '*.mp4' --exclude 'raw/*' --cell-width 160 --vtt
       snapcli batch a.mp4 b.mkv --at 1000 --jsonl | jq -c '{VideoId, Status}'
       snapcli batch videos/ -r --dry-run
+      snapcli batch /mnt/videos -r -o /mnt/thumbs --cluster tcp://scheduler:8786
     """
     from snapcli.core.request import whole_number
-    from snapcli.service.batch import VIDEO_EXTENSIONS, find_videos, finished_result, run_batch
+    from snapcli.service.batch import VIDEO_EXTENSIONS, find_videos, run_batch
+    from snapcli.service.batch_items import finished_result
 
     paths, output_dir = flags.pop("paths"), flags.pop("output_dir")
     quiet, as_jsonl, dry_run = flags.pop("quiet"), flags.pop("jsonl"), flags.pop("dry_run")
-    jobs = flags.pop("jobs")
+    jobs, cluster = flags.pop("jobs"), flags.pop("cluster")
     jobs = None if jobs is None else whole_number("--jobs", jobs, 1, 256)
     force = flags.pop("force")
     extensions = flags.pop("extensions")
@@ -354,6 +363,7 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
             settings=ctx.obj["settings"],
             on_start=display.started,
             on_done=report,
+            cluster=cluster,
         )
     if not quiet:
         print_batch_summary(summary, to_stderr=as_jsonl)

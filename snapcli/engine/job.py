@@ -9,12 +9,12 @@ import io
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlparse
 
 from snapcli.core.event import (
@@ -149,9 +149,11 @@ def run_job(
     name: str | None = None,
     decoder_threads: int | None = None,
     identity: JobIdentity | None = None,
+    event_fields: Mapping[str, Any] | None = None,
 ) -> SnapshotComplete:
     """Take the request's snapshots of one video into ``output_dir/<name>/`` (name: the video's
-    stem by default).
+    stem by default). `event_fields` are added to the event, success or fail (a cluster batch
+    names the worker).
 
     `workers` ffmpeg processes run at once (default: one per core), each with `decoder_threads`
     threads (default: ffmpeg's choice, or 1 when several run). `identity` gives the job the
@@ -182,10 +184,12 @@ def run_job(
             settings,
             workers or available_cores(),
             decoder_threads,
+            event_fields or {},
         )
     except SnapcliError as error:
         extend = request.user_data.extend if request.user_data else None
         error.event = failure_event(identity, video_id, error, extend)
+        error.event.update(event_fields or {})
         raise
     except BaseException:
         runner.kill_all()
@@ -313,6 +317,7 @@ class _Job:
         settings: Settings | None,
         workers: int,
         decoder_threads: int | None,
+        event_fields: Mapping[str, Any],
     ) -> SnapshotComplete:
         info = self.info
         decode_alone = info.keyframes_decode_alone and not self.rendering.deinterlaced
@@ -431,6 +436,7 @@ class _Job:
             event["Rendering"] = self.rendering.to_api()
             event["Request"] = request_record(self.request, self.options)
             event["Input"] = input_fingerprint(info.source)
+            event.update(event_fields)
             staged.write_json(EVENT_FILE, event)
             staged.commit()
         return event

@@ -21,7 +21,7 @@ import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -237,10 +237,15 @@ class StagedOutput:
             ) from None
 
 
-def remove_orphans(root: Path, job_id: str | None = None) -> int:
+def remove_orphans(
+    root: Path, job_id: str | Collection[str] | None = None, *, any_host: bool = False
+) -> int:
     """Remove staging folders in `root` whose process no longer runs (killed outright), of one
-    job or of any. Only folders that carry snapcli's marker and hold nothing but files snapcli
-    writes are touched. Returns how many were removed."""
+    job, of these jobs, or of any. Only folders that carry snapcli's marker and hold nothing but
+    files snapcli writes are touched. With `any_host`, a folder of these jobs is removed whatever
+    machine or process made it: for a caller that knows those jobs have ended everywhere (a
+    cluster batch, once each of its tasks has). Returns how many were removed."""
+    jobs = {job_id} if isinstance(job_id, str) else None if job_id is None else set(job_id)
     removed = 0
     try:
         entries = list(os.scandir(root))
@@ -259,9 +264,11 @@ def remove_orphans(root: Path, job_id: str | None = None) -> int:
                     os.rmdir(entry.path)
                     removed += 1
             continue
-        if job_id is not None and marker.get("JobId") != job_id:
+        if jobs is not None and marker.get("JobId") not in jobs:
             continue
-        if marker.get("Host") != socket.gethostname() or _running(marker.get("Pid")):
+        ended = any_host and jobs is not None
+        elsewhere = marker.get("Host") != socket.gethostname()
+        if not ended and (elsewhere or _running(marker.get("Pid"))):
             continue  # alive, or another machine's: whether it lives cannot be told from here
         folder = Path(entry.path)
         restore = marker.get("Restore")

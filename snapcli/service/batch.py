@@ -14,24 +14,21 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 from snapcli.core.event import SnapshotComplete
 from snapcli.core.request import SnapshotRequest
-from snapcli.engine.job import (
-    OutputOptions,
-    available_cores,
-    input_fingerprint,
-    request_record,
-    run_job,
-)
+from snapcli.engine.job import OutputOptions, available_cores
 from snapcli.engine.output import glob_escape, result_name
-from snapcli.engine.ownership import read_event
-from snapcli.errors import InvalidParameter, SnapcliError
+from snapcli.errors import InvalidParameter
 from snapcli.media import runner
-from snapcli.service.callback import run_announced
+from snapcli.service.batch_items import (
+    BatchItem,
+    BatchOutcome,
+    BatchSummary,
+    already_done,
+    run_item,
+)
 from snapcli.service.dialects import JobSpec
 from snapcli.service.vod import record_quietly
 from snapcli.settings import Settings, current
@@ -40,48 +37,6 @@ VIDEO_EXTENSIONS = (
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".mts", ".mpg", ".mpeg",
     ".flv", ".wmv", ".3gp", ".ogv", ".mxf",
 )  # fmt: skip
-
-Status = Literal["success", "skipped", "fail", "interrupted"]
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One video of a batch and where its result goes: ``output_dir / name``."""
-
-    video: Path
-    output_dir: Path
-    name: str
-
-    @property
-    def result(self) -> Path:
-        return self.output_dir / self.name
-
-
-@dataclass
-class BatchOutcome:
-    item: BatchItem
-    status: Status
-    event: dict[str, Any] | None = None
-    seconds: float = 0.0
-
-    @property
-    def error(self) -> tuple[str, str] | None:
-        if self.status != "fail" or not self.event:
-            return None
-        return self.event.get("ErrorCode", "InternalError"), self.event.get("ErrorMessage", "")
-
-
-@dataclass
-class BatchSummary:
-    succeeded: int = 0
-    skipped: int = 0
-    failed: list[BatchOutcome] = field(default_factory=list)
-    interrupted: bool = False
-    seconds: float = 0.0
-
-    @property
-    def total(self) -> int:
-        return self.succeeded + self.skipped + len(self.failed)
 
 
 def find_videos(
@@ -170,22 +125,6 @@ def _placed(
     return BatchItem(video=video, output_dir=output_dir, name=place.name)
 
 
-def finished_result(
-    item: BatchItem, request: SnapshotRequest, options: OutputOptions
-) -> dict[str, Any] | None:
-    """The event of a finished result made for this request from this input, if there is one."""
-    event = read_event(item.result)
-    fingerprint = input_fingerprint(str(item.video))
-    if (
-        isinstance(event, dict)
-        and event.get("Status") == "success"
-        and event.get("Request") == request_record(request, options)
-        and event.get("Input") == fingerprint
-    ):
-        return event
-    return None
-
-
 def run_batch(
     items: Iterable[BatchItem],
     request: SnapshotRequest,
@@ -197,13 +136,16 @@ def run_batch(
     on_start: Callable[[BatchItem], None] | None = None,
     on_done: Callable[[BatchOutcome], None] | None = None,
     record: bool = True,
+    cluster: str | None = None,
 ) -> BatchSummary:
     """Run one job per item, `jobs` at a time; record each finished job in the job records
-    (unless `record` is False) and report each outcome as it ends.
+    (unless `record` is False) and report each outcome as it ends. With `cluster` (a Dask
+    scheduler's address, or "local[:N]"), each job is a task on that cluster (cluster.py).
 
     On KeyboardInterrupt no new job starts, running ffmpeg children are killed, their partial
     outputs removed, and the summary comes back with `interrupted` set.
     """
+    jobs_asked = jobs
     cores = available_cores()
     jobs = max(1, jobs or cores)
     workers_per_job = max(1, cores // jobs)
@@ -234,34 +176,29 @@ def run_batch(
     def one(item: BatchItem) -> BatchOutcome:
         if on_start:
             on_start(item)
-        began = time.monotonic()
-        try:
-            event = run_announced(
-                request,
-                lambda: run_job(
-                    item.video,
-                    request,
-                    item.output_dir,
-                    options,
-                    settings=settings,
-                    workers=workers_per_job,
-                    name=item.name,
-                    decoder_threads=1 if jobs > 1 else None,
-                ),
-            )
-            return BatchOutcome(item, "success", event, time.monotonic() - began)
-        except SnapcliError as error:
-            if runner.stopping():
-                return BatchOutcome(item, "interrupted")
-            return BatchOutcome(item, "fail", error.event, time.monotonic() - began)
+        return run_item(
+            item,
+            request,
+            options,
+            settings=settings,
+            workers=workers_per_job,
+            decoder_threads=1 if jobs > 1 else None,
+        )
 
+    if cluster is not None:
+        from snapcli.service.cluster import run_on_cluster
+
+        return run_on_cluster(
+            cluster, items, request, options, summary, tally, jobs=jobs_asked, force=force,
+            on_start=on_start,
+        )  # fmt: skip
     pending: set[Future[BatchOutcome]] = set()
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
         for item in items:
-            done_event = None if force else finished_result(item, request, options)
-            if done_event is not None:
-                tally(BatchOutcome(item, "skipped", SnapshotComplete(done_event)))
+            skipped = already_done(item, request, options, force)
+            if skipped is not None:
+                tally(skipped)
                 continue
             while len(pending) >= jobs:  # bounded: thousands of items never queue up at once
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
