@@ -21,6 +21,7 @@ _PUBLIC = {
     "probe": "snapcli.api",
     "submit": "snapcli.api",
     "serve": "snapcli.api",
+    "sheet": "snapcli.api",
     "Submission": "snapcli.api",
     "Event": "snapcli.core.event",
     "Snapshot": "snapcli.core.event",
@@ -45,12 +46,13 @@ __all__ = [
     "jobs",
     "probe",
     "serve",
+    "sheet",
     "submit",
 ]
 
 if TYPE_CHECKING:
     from snapcli import jobs
-    from snapcli.api import Submission, grab, probe, serve, submit
+    from snapcli.api import Submission, grab, probe, serve, sheet, submit
     from snapcli.core.event import Event, Sheet, Snapshot
     from snapcli.core.request import SnapshotRequest, build_request
     from snapcli.errors import SnapcliError, SnapcliWarning

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from snapcli.core.event import Event
 from snapcli.core.mts import is_mts
+from snapcli.core.request import whole_number
 from snapcli.engine.job import DEFAULT_QUALITY, OutputOptions, Progress
 from snapcli.errors import InvalidParameter, SnapcliWarning
 from snapcli.media.probe import VideoInfo
@@ -27,6 +28,7 @@ from snapcli.settings import Settings
 
 FrameType = Literal["normal", "intra"]
 PictureFormat = Literal["jpg", "png", "webp"]
+MAX_SHEET_FRAMES = 400
 Deinterlace = Literal["auto", "on", "off"]
 
 
@@ -200,3 +202,68 @@ def serve(
         settings=settings,
         on_ready=on_ready,
     )
+
+
+def sheet(
+    video: str | os.PathLike[str],
+    *,
+    count: int = 16,
+    columns: int = 4,
+    width: int = 1600,
+    padding: int = 6,
+    margin: int = 12,
+    background: str = "#000000",
+    text_color: str = "#ffffff",
+    font_size: int = 16,
+    header: bool = True,
+    timestamps: str = "bottom-right",
+    keep_pictures: bool = False,
+    frame_type: FrameType | None = None,
+    output_dir: str | os.PathLike[str] = "snapshots",
+    quality: int = DEFAULT_QUALITY,
+    picture_format: PictureFormat = "jpg",
+    tonemap: str = "auto",
+    deinterlace: Deinterlace = "auto",
+    progress: Progress | None = None,
+    settings: Settings | None = None,
+    record: bool = True,
+) -> Event:
+    """A contact sheet of one video into ``output_dir/<video stem>/sheet.jpg``: a header with the
+    file's facts over `count` exact frames spread evenly (the ends left out: the first at half a
+    step), `columns` across a sheet `width` px wide, each with the time of its frame written in
+    its `timestamps` corner ("bottom-right", "top-left", …, "off"). The event's `ContactSheet`
+    gives the sheet's file, size and each frame's box; `keep_pictures` keeps the frames too."""
+    from snapcli.core.contact import SheetStyle
+
+    style = SheetStyle(
+        columns=columns, width=width, padding=padding, margin=margin, background=background,
+        text_color=text_color, font_size=font_size, header=header, timestamps=timestamps,
+        keep_pictures=keep_pictures,
+    )  # fmt: skip
+    whole_number("count", count, 1, MAX_SHEET_FRAMES)
+    duration = _probe(video, settings).duration_ms
+    options = OutputOptions(
+        quality=quality,
+        picture_format=picture_format,
+        tonemap=tonemap,
+        deinterlace=deinterlace,
+        contact_sheet=style,
+    )
+    overrides = {
+        "count": count,
+        "interval": 0,
+        "offset": int(duration / (2 * count)),
+        "width": style.cell_width,
+        "frame_type": frame_type,
+    }
+    made = assemble(None, overrides, options=options)
+    event = grab_now(
+        os.fspath(video),
+        made.request,
+        made.options,
+        output_dir,
+        progress=progress,
+        settings=settings,
+        record=record,
+    )
+    return Event.from_api(event)

@@ -69,6 +69,7 @@ def cli(ctx: click.Context, ffmpeg: str | None, debug: bool) -> None:
 for command in (
     video_commands.grab,
     video_commands.sprite,
+    video_commands.sheet,
     video_commands.batch,
     video_commands.probe,
     api_commands.submit,

@@ -84,6 +84,90 @@ def sprite(ctx: click.Context, /, **flags: Any) -> int:
     return _grab(ctx, flags)
 
 
+@grouping.command(context_settings=CONTEXT)
+@click.argument("video", type=FILE)
+@grouping.option_group(
+    "The sheet",
+    click.option("-n", "--count", default=16, show_default=True, help="Frames on the sheet."),
+    click.option("--columns", default=4, show_default=True, help="Frames across."),
+    click.option("--width", default=1600, show_default=True, help="The sheet's width, px."),
+    click.option("--padding", default=6, show_default=True, help="Pixels between frames."),
+    click.option("--margin", default=12, show_default=True, help="Pixels around everything."),
+    click.option("--background", default="#000000", show_default=True, metavar="#RRGGBB"),
+    click.option("--text-color", default="#ffffff", show_default=True, metavar="#RRGGBB"),
+    click.option("--font-size", default=16, show_default=True, help="Header text, px."),
+    click.option("--no-header", is_flag=True, help="No header of the file's facts."),
+    click.option(
+        "--timestamps",
+        type=click.Choice(["bottom-right", "bottom-left", "top-right", "top-left", "off"]),
+        default="bottom-right",
+        show_default=True,
+        help="Where each frame's time is written.",
+    ),
+    click.option("--keep-pictures", is_flag=True, help="Also keep each frame as a picture."),
+)
+@grouping.option_group(
+    "Output",
+    click.option(
+        "-o",
+        "--output-dir",
+        default="snapshots",
+        show_default=True,
+        metavar="DIR",
+        help="The sheet lands in DIR/<video stem>/.",
+    ),  # fmt: skip
+    click.option(
+        "--format",
+        "picture_format",
+        type=click.Choice(["jpg", "png", "webp"]),
+        default="jpg",
+        show_default=True,
+        help="The sheet's picture format.",
+    ),  # fmt: skip
+    click.option("--quality", default=90, show_default=True, metavar="1-100", help="JPEG/WebP."),
+    click.option(
+        "--frame-type",
+        type=click.Choice(["normal", "intra"]),
+        help="normal: exact frames (default); intra: nearest keyframes, faster.",
+    ),  # fmt: skip
+    click.option("--json", "as_json", is_flag=True, help="Print the event as JSON."),
+    click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
+)
+@click.pass_context
+def sheet(ctx: click.Context, /, video: str, **flags: Any) -> int:
+    """Make a contact sheet of VIDEO: a header with the file's facts, and exact frames spread
+    evenly over it, each with the time of its frame.
+
+    \b
+    Examples:
+      snapcli sheet talk.mp4                                # 16 frames, 4 across, 1600 px
+      snapcli sheet talk.mp4 -n 30 --columns 5 --format webp
+      snapcli sheet talk.mp4 --timestamps top-left --no-header --json
+      snapcli batch videos/ -r --sheet -o sheets            # one sheet per video
+    """
+    from snapcli import api
+
+    as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
+    with api_errors(as_json):
+        progress = ProgressBar(enabled=not (quiet or as_json))
+        with progress:
+            event = api.sheet(
+                video,
+                header=not flags.pop("no_header"),
+                progress=progress.update,
+                settings=ctx.obj["settings"],
+                **flags,
+            )
+    if as_json:
+        print_json(event.to_api())
+    elif not quiet:
+        record = event.to_api()["ContactSheet"]
+        shown = event.output_dir / record["Path"] if event.output_dir else record["Path"]
+        click.echo(f"{shown}  ({record['Width']}x{record['Height']}, "
+                   f"{len(event.snapshots)} frames)")  # fmt: skip
+    return ExitStatus.SUCCESS
+
+
 def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
     """What grab and sprite share: one library call, then the event for people or scripts."""
     from snapcli import api
@@ -273,6 +357,12 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
         help="Run each video as a task on a Dask cluster: tcp://HOST:PORT, or local[:N] for N "
         "worker processes here (docs/cluster.md).",
     ),
+    click.option(
+        "--sheet",
+        is_flag=True,
+        help="Make a contact sheet of each video (16 frames spread evenly, unless the request "
+        "says otherwise; see snapcli sheet).",
+    ),
     click.option("--force", is_flag=True, help="Redo videos that already have a finished result."),
     click.option("--jsonl", is_flag=True, help="Print one event per line on stdout as jobs end."),
     click.option("--dry-run", is_flag=True, help="List what would run, and run nothing."),
@@ -324,11 +414,19 @@ def batch(ctx: click.Context, /, **flags: Any) -> int:
     from snapcli.service.vod import assemble
 
     api, sprite = request_from_flags(flags)
+    options = options_from_flags(flags)
+    if flags.pop("sheet"):
+        from dataclasses import replace
+
+        from snapcli.core.contact import SheetStyle, with_sheet_defaults
+
+        api = with_sheet_defaults(api, SheetStyle())
+        options = replace(options, contact_sheet=SheetStyle())
     made = assemble(
         api,
         sprite=None if sprite is None else ([] if sprite is True else [sprite]),
         template_id=flags.pop("template_id"),
-        options=options_from_flags(flags),
+        options=options,
     )
     request, options = made.request, made.options
     if made.video_id is not None:

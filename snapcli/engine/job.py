@@ -10,13 +10,14 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlparse
 
+from snapcli.core.contact import FileFacts, SheetStyle, container_name
 from snapcli.core.event import (
     JobIdentity,
     SnapshotComplete,
@@ -43,6 +44,8 @@ from snapcli.settings import Settings
 
 if TYPE_CHECKING:  # Pillow loads only for jobs that make pictures in Python (sheets, RGB)
     from PIL import Image
+
+    from snapcli.media.contact_sheet import ContactSheetWriter
 
 Progress = Callable[[int, int], None]
 """Called with (snapshots done, snapshots in the job) as the job goes on."""
@@ -82,9 +85,12 @@ class OutputOptions:
     # The http URL at which the output folder is served (snapcli serve): the event's URLs, and
     # the VTT's unless vtt_base_url says otherwise, point there instead of at files.
     served_at: str | None = None
+    contact_sheet: SheetStyle | None = None  # one picture of every frame, with a header
 
     def __post_init__(self) -> None:
         """Checked once, wherever the options come from (flags, the library, a queued job)."""
+        if isinstance(self.contact_sheet, dict):  # from a queued job's JSON
+            object.__setattr__(self, "contact_sheet", SheetStyle(**self.contact_sheet))
         whole_number("quality", self.quality, 1, 100)
         check_tonemap(self.tonemap)
         check_deinterlace(self.deinterlace)
@@ -109,6 +115,7 @@ def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str
             "Format": options.picture_format,
             "ToneMap": options.tonemap,
             "Deinterlace": options.deinterlace,
+            "Sheet": asdict(options.contact_sheet) if options.contact_sheet else None,
         },
     }
 
@@ -245,15 +252,15 @@ def _windows_cover_ms(times: list[int], intra: bool) -> float:
     return sum(end - start + KEYFRAME_BACK_S * 1000 for start, end in windows)
 
 
-def _decoded(jpeg: bytes, sheets: list[SheetWriter]) -> Image.Image:
+def _decoded(jpeg: bytes, cell: tuple[int, int] | None) -> Image.Image | None:
     """A JPEG decoded no larger than the biggest cell needs (libjpeg scales by 1/2, 1/4, 1/8 in
-    the DCT, far cheaper than decoding whole and shrinking)."""
+    the DCT, far cheaper than decoding whole and shrinking); None where no sheet needs it."""
+    if cell is None:
+        return None
     from PIL import Image
 
     picture = Image.open(io.BytesIO(jpeg))
-    width = max(writer.layout.cell_width for writer in sheets)
-    height = max(writer.layout.cell_height for writer in sheets)
-    picture.draft("RGB", (width, height))
+    picture.draft("RGB", cell)
     return picture.convert("RGB")
 
 
@@ -293,7 +300,10 @@ class _Job:
         }
         self.snapshot_size = output_size(info.display_size, request.width, request.height)
         sprite = request.sprite
-        self.keep_cells = sprite is None or sprite.keep_cells
+        style = options.contact_sheet
+        self.keep_cells = (sprite is None or sprite.keep_cells) and (
+            style is None or style.keep_pictures
+        )
         self.layouts: list[tuple[int, SpriteLayout]] = []
         if sprite is not None:
             layout = SpriteLayout.for_request(sprite, info.display_size, self.snapshot_size)
@@ -359,6 +369,7 @@ class _Job:
                 )
                 for scale, layout in self.layouts
             ]
+            contact = self._contact_writer(total)
             done = 0
             lock = threading.Lock()
 
@@ -378,7 +389,7 @@ class _Job:
                 shots = shots_of_frame[pts]
                 if jpeg_from_ffmpeg:
                     jpeg = payload
-                    picture = _decoded(jpeg, sheets) if sheets else None
+                    picture = _decoded(jpeg, self._largest_cell(sheets, contact))
                 else:
                     from PIL import Image
 
@@ -397,6 +408,10 @@ class _Job:
                     for shot in shots:
                         assert picture is not None
                         writer.add(shot.index, picture)
+                if contact is not None:
+                    for shot in shots:
+                        assert picture is not None
+                        contact.add(shot.index, picture)
                 with lock:
                     done += len(shots)
                     so_far = done
@@ -436,6 +451,8 @@ class _Job:
             event["Rendering"] = self.rendering.to_api()
             event["Request"] = request_record(self.request, self.options)
             event["Input"] = input_fingerprint(info.source)
+            if contact is not None:
+                event["ContactSheet"] = self._write_contact_sheet(contact, staged, taken)
             event.update(event_fields)
             staged.write_json(EVENT_FILE, event)
             staged.commit()
@@ -459,6 +476,47 @@ class _Job:
             )
             for shot in self.shots
         ]
+
+    def _contact_writer(self, total: int) -> ContactSheetWriter | None:
+        """The contact sheet's writer, where one is asked for (media/contact_sheet.py)."""
+        style = self.options.contact_sheet
+        if style is None:
+            return None
+        from snapcli.media.contact_sheet import ContactSheetWriter
+
+        info = self.info
+        facts = FileFacts(
+            name=Path(info.source).name,
+            duration_ms=info.duration_ms,
+            size=info.display_size,
+            container=container_name(info.format_name, Path(info.source).name),
+            codec=info.codec,
+            frame_rate=info.frame_rate,
+            file_bytes=file_size(info.source) or 0,
+        )
+        return ContactSheetWriter(style, total, self.frame_size, facts)
+
+    @staticmethod
+    def _largest_cell(
+        sheets: list[SheetWriter], contact: ContactSheetWriter | None
+    ) -> tuple[int, int] | None:
+        """The largest picture a sheet needs, or None where no sheet needs one."""
+        sizes = [(w.layout.cell_width, w.layout.cell_height) for w in sheets]
+        if contact is not None:
+            sizes.append(contact.layout.cell)
+        return (max(w for w, _ in sizes), max(h for _, h in sizes)) if sizes else None
+
+    def _write_contact_sheet(
+        self, contact: ContactSheetWriter, staged: StagedOutput, taken: list[TakenSnapshot]
+    ) -> dict[str, Any]:
+        """Draw the contact sheet into the result; its record for the event."""
+        times = {shot.index: shot.frame_time_ms for shot in taken}
+        picture_format = self.options.picture_format
+        name = f"sheet.{picture_format}"
+        staged.write_bytes(name, contact.render(times, self.options.quality, picture_format))
+        layout = contact.layout
+        return {"Path": name, "Width": layout.width, "Height": layout.height,
+                "Cells": contact.cells(times)}  # fmt: skip
 
     def _folder_url(self, folder: Path) -> str | None:
         """The result folder's http URL, where the output folder is served."""
