@@ -45,6 +45,27 @@ def test_a_sheet_holds_n_exact_frames_each_with_its_time(
     assert not list(Path(event.output_dir or ".").glob("snapshot-*"))
 
 
+def test_a_sheet_made_again_replaces_the_one_before(
+    videos: dict[str, TestVideo], tmp_path: Path
+) -> None:
+    """A sheet's folder is snapcli's own: made again with other settings, it is replaced whole,
+    and a file of the user's in it still stops that."""
+    video = videos["h264"]
+    first = snapcli.sheet(video.path, count=4, columns=2, width=400, output_dir=tmp_path)
+    again = snapcli.sheet(
+        video.path, count=6, columns=3, width=600, picture_format="png", output_dir=tmp_path
+    )
+    assert again.output_dir == first.output_dir and len(cells(again)) == 6
+    assert sorted(p.name for p in (again.output_dir or tmp_path).iterdir()) == [
+        "sheet.png",
+        "snapshots.json",
+    ]
+    (tmp_path / "h264" / "notes.txt").write_text("mine")
+    with pytest.raises(snapcli.SnapcliError) as caught:
+        snapcli.sheet(video.path, count=2, columns=2, width=400, output_dir=tmp_path)
+    assert caught.value.code == "PermissionDenied.ResourceAccess"
+
+
 def test_each_time_is_drawn_in_its_corner_and_nowhere_else(
     videos: dict[str, TestVideo], tmp_path: Path
 ) -> None:

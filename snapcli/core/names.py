@@ -10,6 +10,7 @@ PICTURE_FORMATS = ("jpg", "png", "webp")  # jpg: the API's, and the default
 # Every name snapcli writes into a result folder.
 OWN_NAME = re.compile(
     r"(snapshot|sprite)-\d{5,}(@\dx)?\.(jpg|png|webp)|thumbnails(@\dx)?\.vtt|snapshots\.json"
+    r"|sheet\.(jpg|png|webp)|preview\.(webp|mp4)"
 )
 
 

@@ -46,13 +46,18 @@ def read_event(folder: Path) -> dict[str, Any] | None:
 
 
 def listed_files(event: dict[str, Any]) -> set[str]:
-    """The file names a result's event lists: snapshots, sheets, VTT tracks, itself."""
+    """The file names a result's event lists: snapshots, sheets, VTT tracks, a contact sheet or
+    a preview, itself."""
     names = {EVENT_FILE}
     for key in ("Snapshots", "Sprites", "RetinaSprites"):
         items = event.get(key)
         for item in items if isinstance(items, list) else []:
             if isinstance(item, dict) and isinstance(item.get("Path"), str):
                 names.add(item["Path"])
+    for key in ("ContactSheet", "Preview"):
+        item = event.get(key)
+        if isinstance(item, dict) and isinstance(item.get("Path"), str):
+            names.add(item["Path"])
     infos = event.get("SnapshotInfos")
     for info in infos if isinstance(infos, list) else []:
         if isinstance(info, dict) and info.get("SnapshotType") == "WebVttSnapshot":
