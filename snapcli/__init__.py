@@ -22,6 +22,7 @@ _PUBLIC = {
     "submit": "snapcli.api",
     "serve": "snapcli.api",
     "sheet": "snapcli.api",
+    "preview": "snapcli.api",
     "Submission": "snapcli.api",
     "Event": "snapcli.core.event",
     "Snapshot": "snapcli.core.event",
@@ -44,6 +45,7 @@ __all__ = [
     "build_request",
     "grab",
     "jobs",
+    "preview",
     "probe",
     "serve",
     "sheet",
@@ -52,7 +54,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from snapcli import jobs
-    from snapcli.api import Submission, grab, probe, serve, sheet, submit
+    from snapcli.api import Submission, grab, preview, probe, serve, sheet, submit
     from snapcli.core.event import Event, Sheet, Snapshot
     from snapcli.core.request import SnapshotRequest, build_request
     from snapcli.errors import SnapcliError, SnapcliWarning

@@ -267,3 +267,26 @@ def sheet(
         record=record,
     )
     return Event.from_api(event)
+
+
+def preview(
+    video: str | os.PathLike[str],
+    *,
+    clips: int = 5,
+    clip_ms: int = 1000,
+    width: int = 320,
+    fps: int = 12,
+    quality: int = 75,
+    picture_format: Literal["webp", "mp4"] = "webp",
+    output_dir: str | os.PathLike[str] = "snapshots",
+    settings: Settings | None = None,
+) -> Event:
+    """An animated preview of one video into ``output_dir/<video stem>/preview.webp`` (or .mp4):
+    `clips` stretches of `clip_ms` spread evenly over it, `width` px wide at `fps` frames a
+    second, as hover previews show. The event's ``to_api()["Preview"]`` gives the file, its
+    size and each clip's start."""
+    from snapcli.core.preview import PreviewStyle
+    from snapcli.engine.preview import run_preview
+
+    style = PreviewStyle(clips, clip_ms, width, fps, quality, picture_format)
+    return Event.from_api(run_preview(video, style, output_dir, settings=settings))

@@ -70,6 +70,7 @@ for command in (
     video_commands.grab,
     video_commands.sprite,
     video_commands.sheet,
+    video_commands.preview,
     video_commands.batch,
     video_commands.probe,
     api_commands.submit,

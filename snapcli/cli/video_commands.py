@@ -168,6 +168,71 @@ def sheet(ctx: click.Context, /, video: str, **flags: Any) -> int:
     return ExitStatus.SUCCESS
 
 
+@grouping.command(context_settings=CONTEXT)
+@click.argument("video", type=FILE)
+@grouping.option_group(
+    "The preview",
+    click.option("--clips", default=5, show_default=True, help="Stretches spread over the video."),
+    click.option(
+        "--clip-length",
+        default="1s",
+        show_default=True,
+        metavar="TIME",
+        help="Each stretch (ms, or 1.5s).",
+    ),  # fmt: skip
+    click.option("--width", default=320, show_default=True, help="Width in px (aspect kept)."),
+    click.option("--fps", default=12, show_default=True, help="Frames a second."),
+    click.option("--quality", default=75, show_default=True, metavar="1-100"),
+    click.option(
+        "--format",
+        "picture_format",
+        type=click.Choice(["webp", "mp4"]),
+        default="webp",
+        show_default=True,
+        help="Animated WebP, or MP4.",
+    ),  # fmt: skip
+    click.option(
+        "-o",
+        "--output-dir",
+        default="snapshots",
+        show_default=True,
+        metavar="DIR",
+        help="The preview lands in DIR/<video stem>/.",
+    ),  # fmt: skip
+    click.option("--json", "as_json", is_flag=True, help="Print the event as JSON."),
+    click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors."),
+)
+@click.pass_context
+def preview(ctx: click.Context, /, video: str, **flags: Any) -> int:
+    """Make an animated preview of VIDEO: short stretches spread over it, joined, as the
+    previews that play when a pointer hovers over a video.
+
+    \b
+    Examples:
+      snapcli preview talk.mp4                         # 5 × 1 s, 320 px, animated WebP
+      snapcli preview talk.mp4 --clips 8 --clip-length 2s --width 480 --format mp4
+    """
+    from snapcli import api
+    from snapcli.core.times import time_ms
+
+    as_json, quiet = flags.pop("as_json"), flags.pop("quiet")
+    with api_errors(as_json):
+        event = api.preview(
+            video,
+            clip_ms=time_ms(flags.pop("clip_length"), "--clip-length"),
+            settings=ctx.obj["settings"],
+            **flags,
+        )
+    if as_json:
+        print_json(event.to_api())
+    elif not quiet:
+        record = event.to_api()["Preview"]
+        shown = event.output_dir / record["Path"] if event.output_dir else record["Path"]
+        click.echo(f"{shown}  ({record['Width']}x{record['Height']}, "
+                   f"{len(record['Clips'])} clips)")  # fmt: skip
+    return ExitStatus.SUCCESS
+
+
 def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
     """What grab and sprite share: one library call, then the event for people or scripts."""
     from snapcli import api
