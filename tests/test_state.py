@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from snapcli.service.migrations import MIGRATIONS
 
 EARLIER = """
@@ -98,3 +100,43 @@ def test_settings_come_from_one_place(tmp_path: Path) -> None:
     assert settings.stall_timeout == 60.0 and settings.job_slots == 3
     assert settings.with_ffmpeg(None) == settings
     assert Settings.from_environment({}).state_home.name == "snapcli"
+
+
+def test_a_new_state_file_opened_by_many_at_once_is_never_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first burst of a server's requests: twenty threads and four other processes open a
+    state file that does not exist yet, all at once, and write. Switching a new file into WAL
+    mode answered "locked" to whoever came second (a failed SubmitSnapshotJob under load)."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from snapcli.service import state
+
+    other = (
+        "from snapcli.service.state import connect\nwith connect() as db: db.execute('SELECT 1')"
+    )
+    for attempt in range(5):
+        monkeypatch.setenv("SNAPCLI_HOME", str(tmp_path / f"home{attempt}"))
+        state._prepared.clear()
+        errors: list[Exception] = []
+
+        def write(errors: list[Exception] = errors) -> None:
+            try:
+                with state.connect() as db:
+                    db.execute("INSERT INTO templates VALUES (?, ?, ?, ?, ?, ?)",
+                               (os.urandom(16).hex(), "n", "NormalSnapshot", "{}", "t", "t"))  # fmt: skip
+            except Exception as error:
+                errors.append(error)
+
+        processes = [subprocess.Popen([sys.executable, "-c", other], stderr=subprocess.PIPE)
+                     for _ in range(4)]  # fmt: skip
+        threads = [threading.Thread(target=write) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        failed = [p.stderr.read() for p in processes if p.wait() != 0 and p.stderr]
+        assert errors == [] and failed == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -48,6 +49,8 @@ def _made(folder: Path) -> Path:
 
 
 _prepared: set[Path] = set()  # databases this process has made sure of (WAL, tables)
+_preparing = threading.Lock()  # one thread of a process prepares; the others wait for it
+WAL_SECONDS = 30.0  # how long to keep asking for WAL mode while others hold the file
 _DAMAGED_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
@@ -84,12 +87,18 @@ def _set_aside(path: Path, error: sqlite3.DatabaseError) -> None:
 def _prepare(path: Path) -> None:
     """Once a process: WAL mode (it stays with the file) and the tables. A damaged file is set
     aside and a new one made, before any work uses it."""
+    with _preparing:
+        if path not in _prepared:
+            _prepare_now(path)
+
+
+def _prepare_now(path: Path) -> None:
     for last_try in (False, True):
         try:
             connection = sqlite3.connect(path, timeout=30, isolation_level=None)
             try:
                 migrate(connection)  # first: a file this snapcli cannot use stays untouched
-                connection.execute("PRAGMA journal_mode=WAL")
+                _into_wal(connection)
             finally:
                 connection.close()
         except sqlite3.DatabaseError as error:
@@ -99,6 +108,21 @@ def _prepare(path: Path) -> None:
             continue
         _prepared.add(path)
         return
+
+
+def _into_wal(connection: sqlite3.Connection) -> None:
+    """WAL mode, which readers and one writer share. Switching a new file into it needs the file
+    to itself, and SQLite answers "locked" at once (no busy wait) while another process has it
+    open, as the first burst of a server's or a batch's jobs does: ask again for a while."""
+    deadline = time.monotonic() + WAL_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextlib.contextmanager
