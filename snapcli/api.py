@@ -55,6 +55,7 @@ def grab(
     picture_format: PictureFormat = "jpg",
     tonemap: str = "auto",
     deinterlace: Deinterlace = "auto",
+    skip_black: bool = False,
     progress: Progress | None = None,
     settings: Settings | None = None,
     record: bool = True,
@@ -75,7 +76,9 @@ def grab(
     API's), "png" or "webp". `tonemap` makes HDR (PQ, HLG) look as players show it: "auto"
     (the mobius curve), "off", or a curve of ffmpeg's tonemap filter; `deinterlace` is "auto"
     (where the stream says, or its frames show, it is interlaced), "on" or "off". The event's
-    `Rendering` says what was done. `progress(done, total)` is called as snapshots are made. The
+    `Rendering` says what was done. `skip_black` moves a snapshot whose frame is black or one
+    colour to the nearest frame that is not, within 3 s (its `frame_time` says which; the event's
+    `BlankSkipped` lists them). `progress(done, total)` is called as snapshots are made. The
     job is recorded in the job records (`snapcli jobs`) unless `record` is False.
 
     Raises a SnapcliError subclass on failure: its `code` (the API's), `message`, and the fail
@@ -90,6 +93,7 @@ def grab(
         picture_format=picture_format,
         tonemap=tonemap,
         deinterlace=deinterlace,
+        skip_blank=skip_black,
     )
     overrides = {
         "count": count,
@@ -218,6 +222,7 @@ def sheet(
     header: bool = True,
     timestamps: str = "bottom-right",
     keep_pictures: bool = False,
+    skip_black: bool = False,
     frame_type: FrameType | None = None,
     output_dir: str | os.PathLike[str] = "snapshots",
     quality: int = DEFAULT_QUALITY,
@@ -232,7 +237,8 @@ def sheet(
     file's facts over `count` exact frames spread evenly (the ends left out: the first at half a
     step), `columns` across a sheet `width` px wide, each with the time of its frame written in
     its `timestamps` corner ("bottom-right", "top-left", …, "off"). The event's `ContactSheet`
-    gives the sheet's file, size and each frame's box; `keep_pictures` keeps the frames too."""
+    gives the sheet's file, size and each frame's box; `keep_pictures` keeps the frames too;
+    `skip_black` moves black or one-colour frames to the nearest that are not."""
     from snapcli.core.contact import SheetStyle
 
     style = SheetStyle(
@@ -248,6 +254,7 @@ def sheet(
         tonemap=tonemap,
         deinterlace=deinterlace,
         contact_sheet=style,
+        skip_blank=skip_black,
     )
     overrides = {
         "count": count,

@@ -192,6 +192,12 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Deinterlace (bwdif, one picture a frame): auto where the stream says it is "
             "interlaced or its frames show it; on always; off never.",
         ),
+        click.option(
+            "--skip-black",
+            is_flag=True,
+            help="A snapshot whose frame is black or one colour moves to the nearest frame that "
+            "is not, within 3 s (the event keeps the time asked for and says which moved).",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="Print nothing on success."),
     ]
     return grouping.option_group("Output", *options)(command)

@@ -105,6 +105,11 @@ def sprite(ctx: click.Context, /, **flags: Any) -> int:
         help="Where each frame's time is written.",
     ),
     click.option("--keep-pictures", is_flag=True, help="Also keep each frame as a picture."),
+    click.option(
+        "--skip-black",
+        is_flag=True,
+        help="Move a black or one-colour frame to the nearest that is not (within 3 s).",
+    ),  # fmt: skip
 )
 @grouping.option_group(
     "Output",
@@ -258,6 +263,7 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
                     retina=flags.pop("retina"),
                     trim_last_sheet=flags.pop("trim_last_sheet"),
                     picture_format=flags.pop("picture_format"),
+                    skip_black=flags.pop("skip_black"),
                     tonemap=flags.pop("tonemap"),
                     deinterlace=flags.pop("deinterlace"),
                     progress=progress.update,
@@ -301,6 +307,7 @@ def _grab_to_stdout(ctx: click.Context, flags: dict[str, Any], as_json: bool) ->
                 output_dir=folder,
                 quality=flags["quality"],
                 picture_format=flags["picture_format"],
+                skip_black=flags["skip_black"],
                 tonemap=flags["tonemap"],
                 deinterlace=flags["deinterlace"],
                 settings=ctx.obj["settings"],
@@ -390,6 +397,7 @@ def options_from_flags(flags: dict[str, Any]) -> Any:
         retina=flags.pop("retina"),
         trim_last_sheet=flags.pop("trim_last_sheet", False),
         picture_format=flags.pop("picture_format", "jpg"),
+        skip_blank=flags.pop("skip_black", False),
         tonemap=flags.pop("tonemap", "auto"),
         deinterlace=flags.pop("deinterlace", "auto"),
     )

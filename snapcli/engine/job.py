@@ -9,14 +9,16 @@ import io
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlparse
 
+from snapcli.core.blank import WINDOW_MS as BLANK_WINDOW_MS
+from snapcli.core.blank import is_blank, nearest_acceptable
 from snapcli.core.contact import FileFacts, SheetStyle, container_name
 from snapcli.core.event import (
     JobIdentity,
@@ -28,7 +30,7 @@ from snapcli.core.event import (
 from snapcli.core.geometry import FrameGeometry, output_size, round_half_up
 from snapcli.core.layout import SheetRecord, SpriteLayout
 from snapcli.core.names import EVENT_FILE, PICTURE_FORMATS, snapshot_name, vtt_name
-from snapcli.core.plan import plan_extraction
+from snapcli.core.plan import Plan, plan_extraction
 from snapcli.core.rendering import Rendering, check_deinterlace, check_tonemap, choose_rendering
 from snapcli.core.request import SnapshotRequest, whole_number
 from snapcli.core.schedule import Shot, early_times, schedule
@@ -47,6 +49,7 @@ if TYPE_CHECKING:  # Pillow loads only for jobs that make pictures in Python (sh
 
     from snapcli.media.contact_sheet import ContactSheetWriter
 
+BLANK_LOOK_SIZE = (64, 36)  # how small a frame is looked at to tell whether it is blank
 Progress = Callable[[int, int], None]
 """Called with (snapshots done, snapshots in the job) as the job goes on."""
 
@@ -86,6 +89,7 @@ class OutputOptions:
     # the VTT's unless vtt_base_url says otherwise, point there instead of at files.
     served_at: str | None = None
     contact_sheet: SheetStyle | None = None  # one picture of every frame, with a header
+    skip_blank: bool = False  # a blank frame moves to the nearest one that is not (core/blank.py)
 
     def __post_init__(self) -> None:
         """Checked once, wherever the options come from (flags, the library, a queued job)."""
@@ -116,6 +120,7 @@ def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str
             "ToneMap": options.tonemap,
             "Deinterlace": options.deinterlace,
             "Sheet": asdict(options.contact_sheet) if options.contact_sheet else None,
+            "SkipBlank": options.skip_blank,
         },
     }
 
@@ -330,22 +335,10 @@ class _Job:
         event_fields: Mapping[str, Any],
     ) -> SnapshotComplete:
         info = self.info
-        decode_alone = info.keyframes_decode_alone and not self.rendering.deinterlaced
         shots_of_frame: dict[int, list[Shot]] = defaultdict(list)
         for shot in self.shots:
             shots_of_frame[self.frame_of[shot.index]].append(shot)
-        plan = plan_extraction(
-            info.timeline,
-            shots_of_frame,
-            # Where ffmpeg dates frames as it decodes them, or a display order does, and where
-            # a picture is made from its neighbours too (deinterlaced): every frame.
-            keyframes_only=self.intra and decode_alone,
-            pixels_per_frame=info.width * info.height,
-            workers=workers,
-            seekable=info.seekable,
-            keyframes_decode_alone=decode_alone,
-            runs_within_gops=self.rendering.deinterlaced,
-        )
+        plan = self._plan(shots_of_frame, workers)
         geometry = FrameGeometry.for_output(self.frame_size, info.rotation, info.turn_steps)
         quality = self.options.quality
         total = len(self.shots)
@@ -384,9 +377,20 @@ class _Job:
             flatten = self.rendering.alpha == "flattened"
             mode = "RGBA" if self.rendering.alpha else "RGB"
 
+            pending = {"shots": shots_of_frame}  # the replacements' pass swaps in its own
+            blank: dict[int, bytes] = {}  # target pts → its picture, where it is blank
+
             def take_frame(pts: int, payload: bytes) -> None:
+                shots = pending["shots"][pts]
+                if self.options.skip_blank and shots is shots_of_frame.get(pts):
+                    if self._is_blank(payload, jpeg_from_ffmpeg, mode):
+                        with lock:
+                            blank[pts] = payload
+                        return
+                deliver(payload, shots)
+
+            def deliver(payload: bytes, shots: list[Shot]) -> None:
                 nonlocal done
-                shots = shots_of_frame[pts]
                 if jpeg_from_ffmpeg:
                     jpeg = payload
                     picture = _decoded(jpeg, self._largest_cell(sheets, contact))
@@ -431,6 +435,28 @@ class _Job:
                 jpeg_quality=quality if jpeg_from_ffmpeg else None,
                 rendering=self.rendering,
             )
+            skipped = []
+            if blank:
+                moved = self._replacements(
+                    blank, shots_of_frame, workers, decoder_threads, settings
+                )
+                replacing: dict[int, list[Shot]] = defaultdict(list)
+                for old, payload in sorted(blank.items()):
+                    new = moved.get(old)
+                    if new is None:  # nothing better near: the blank frame it is
+                        deliver(payload, shots_of_frame[old])
+                        continue
+                    for shot in shots_of_frame[old]:
+                        self.frame_of[shot.index] = new
+                        replacing[new].append(shot)
+                        ms = round_half_up(info.timeline.ms(old))
+                        skipped.append({"Index": shot.index, "BlankFrameTime": ms})
+                if replacing:
+                    pending["shots"] = replacing
+                    extract(info, self._plan(replacing, workers), geometry, take_frame,
+                            settings=settings, workers=workers, decoder_threads=decoder_threads,
+                            jpeg_quality=quality if jpeg_from_ffmpeg else None,
+                            rendering=self.rendering)  # fmt: skip
             if done != total:
                 raise InternalError(f"{done} of {total} snapshots were made.")
             records = {writer.scale: writer.finished_records() for writer in sheets}
@@ -451,6 +477,8 @@ class _Job:
             event["Rendering"] = self.rendering.to_api()
             event["Request"] = request_record(self.request, self.options)
             event["Input"] = input_fingerprint(info.source)
+            if skipped:
+                event["BlankSkipped"] = sorted(skipped, key=lambda item: item["Index"])
             if contact is not None:
                 event["ContactSheet"] = self._write_contact_sheet(contact, staged, taken)
             event.update(event_fields)
@@ -476,6 +504,77 @@ class _Job:
             )
             for shot in self.shots
         ]
+
+    def _plan(self, targets: Iterable[int], workers: int) -> Plan:
+        """The ffmpeg runs that take these frames (pts)."""
+        info = self.info
+        decode_alone = info.keyframes_decode_alone and not self.rendering.deinterlaced
+        return plan_extraction(
+            info.timeline,
+            targets,
+            # Where ffmpeg dates frames as it decodes them, or a display order does, and where
+            # a picture is made from its neighbours too (deinterlaced): every frame.
+            keyframes_only=self.intra and decode_alone,
+            pixels_per_frame=info.width * info.height,
+            workers=workers,
+            seekable=info.seekable,
+            keyframes_decode_alone=decode_alone,
+            runs_within_gops=self.rendering.deinterlaced,
+        )
+
+    def _is_blank(self, payload: bytes, is_jpeg: bool, mode: str) -> bool:
+        """Whether a snapshot's picture (a JPEG, or raw pixels of the frame size) is blank."""
+        from PIL import Image
+
+        if is_jpeg:
+            jpeg = Image.open(io.BytesIO(payload))
+            jpeg.draft("L", BLANK_LOOK_SIZE)
+            return is_blank(jpeg.convert("L").histogram())
+        picture = Image.frombuffer(mode, self.frame_size, payload, "raw", mode, 0, 1)
+        return is_blank(picture.convert("L").histogram())
+
+    def _replacements(
+        self,
+        blank: dict[int, bytes],
+        shots_of_frame: dict[int, list[Shot]],
+        workers: int,
+        decoder_threads: int | None,
+        settings: Settings | None,
+    ) -> dict[int, int]:
+        """For each blank target (pts), the nearest frame within the window that is not blank,
+        where there is one: every frame (keyframe, in intra mode) around it, looked at small."""
+        from PIL import Image
+
+        timeline = self.info.timeline
+        frames = timeline.keyframes if self.intra else timeline.pts
+        asked = {pts: min(shot.time_ms for shot in shots_of_frame[pts]) for pts in blank}
+        around = {
+            pts: [
+                frame
+                for frame in frames
+                if frame not in blank and abs(timeline.ms(frame) - asked[pts]) <= BLANK_WINDOW_MS
+            ]
+            for pts in blank
+        }
+        looked: dict[int, bool] = {}
+        size = BLANK_LOOK_SIZE
+
+        def look(pts: int, payload: bytes) -> None:
+            looked[pts] = is_blank(Image.frombytes("RGB", size, payload).convert("L").histogram())
+
+        candidates = sorted({frame for frames_near in around.values() for frame in frames_near})
+        if candidates:
+            geometry = FrameGeometry.for_output(size, self.info.rotation, self.info.turn_steps)
+            extract(self.info, self._plan(candidates, workers), geometry, look, settings=settings,
+                    workers=workers, decoder_threads=decoder_threads,
+                    rendering=replace(self.rendering, alpha=None))  # fmt: skip
+        moved = {}
+        for pts, near in around.items():
+            seen = {frame: (float(timeline.ms(frame)), looked.get(frame, True)) for frame in near}
+            choice = nearest_acceptable(asked[pts], seen)
+            if choice is not None:
+                moved[pts] = choice
+        return moved
 
     def _contact_writer(self, total: int) -> ContactSheetWriter | None:
         """The contact sheet's writer, where one is asked for (media/contact_sheet.py)."""
