@@ -27,6 +27,9 @@ from snapcli.service.vod import assemble, grab_now
 from snapcli.settings import Settings
 
 FrameType = Literal["normal", "intra"]
+Pick = Literal["even", "scenes"]
+DEFAULT_SCENES = 10
+MAX_SCENES = 30  # SpecifiedOffsetTimes' limit, which the picks become
 PictureFormat = Literal["jpg", "png", "webp"]
 MAX_SHEET_FRAMES = 400
 Deinterlace = Literal["auto", "on", "off"]
@@ -56,6 +59,7 @@ def grab(
     tonemap: str = "auto",
     deinterlace: Deinterlace = "auto",
     skip_black: bool = False,
+    pick: Pick = "even",
     progress: Progress | None = None,
     settings: Settings | None = None,
     record: bool = True,
@@ -78,7 +82,9 @@ def grab(
     (where the stream says, or its frames show, it is interlaced), "on" or "off". The event's
     `Rendering` says what was done. `skip_black` moves a snapshot whose frame is black or one
     colour to the nearest frame that is not, within 3 s (its `frame_time` says which; the event's
-    `BlankSkipped` lists them). `progress(done, total)` is called as snapshots are made. The
+    `BlankSkipped` lists them). `pick="scenes"` takes `count` (≤ 30, default 10) snapshots at the
+    strongest scene changes instead (core/scenes.py; the whole video is scanned once, small).
+    `progress(done, total)` is called as snapshots are made. The
     job is recorded in the job records (`snapcli jobs`) unless `record` is False.
 
     Raises a SnapcliError subclass on failure: its `code` (the API's), `message`, and the fail
@@ -106,8 +112,19 @@ def grab(
         "user_data": user_data,
     }
     layers = None if sprite is None or sprite is False else ([] if sprite is True else [sprite])
+    video_given = os.fspath(video) if video is not None else None
+    if pick == "scenes":
+        if video_given is None:
+            raise InvalidParameter("pick='scenes' needs the video named.")
+        asked = count if count is not None else (request or {}).get("Count")
+        picks = DEFAULT_SCENES if asked is None else whole_number("Count", asked, 1, MAX_SCENES)
+        overrides.update(
+            at=scene_picks(video_given, picks, settings), count=None, interval=None, offset=None
+        )
+    elif pick != "even":
+        raise InvalidParameter(f"pick must be even or scenes, got {pick!r}.")
     made = assemble(request, overrides, sprite=layers, template_id=template_id, options=options)
-    video_id = os.fspath(video) if video is not None else made.video_id
+    video_id = video_given or made.video_id
     if not video_id:
         raise InvalidParameter("no video given: name the video, or VideoId in the request.")
     event = grab_now(
@@ -223,6 +240,7 @@ def sheet(
     timestamps: str = "bottom-right",
     keep_pictures: bool = False,
     skip_black: bool = False,
+    pick: Pick = "even",
     frame_type: FrameType | None = None,
     output_dir: str | os.PathLike[str] = "snapshots",
     quality: int = DEFAULT_QUALITY,
@@ -256,13 +274,17 @@ def sheet(
         contact_sheet=style,
         skip_blank=skip_black,
     )
-    overrides = {
+    overrides: dict[str, Any] = {
         "count": count,
         "interval": 0,
         "offset": int(duration / (2 * count)),
         "width": style.cell_width,
         "frame_type": frame_type,
     }
+    if pick == "scenes":
+        overrides.update(
+            at=scene_picks(video, count, settings), count=None, interval=None, offset=None
+        )
     made = assemble(None, overrides, options=options)
     event = grab_now(
         os.fspath(video),
@@ -297,3 +319,20 @@ def preview(
 
     style = PreviewStyle(clips, clip_ms, width, fps, quality, picture_format)
     return Event.from_api(run_preview(video, style, output_dir, settings=settings))
+
+
+def scene_picks(
+    video: str | os.PathLike[str], count: int, settings: Settings | None = None
+) -> list[int]:
+    """`count` times (ms) at the strongest scene changes of a video (core/scenes.py)."""
+    from snapcli.core.scenes import scene_times
+    from snapcli.media.scenes import scene_scores
+
+    whole_number("count", count, 1, MAX_SCENES)
+    info = _probe(video, settings)
+    times = scene_times(scene_scores(info, settings), count, info.duration_ms)
+    if not times:
+        raise InvalidParameter(
+            f"{os.fspath(video)} shows no scene change: pick the times evenly instead."
+        )
+    return times

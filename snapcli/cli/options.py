@@ -212,6 +212,14 @@ def single_video_options(for_sprite: bool = False) -> Callable[..., Any]:
             lambda c: sprite_options(c, for_sprite),
             output_options,
             click.option(
+                "--pick",
+                type=click.Choice(["even", "scenes"]),
+                default="even",
+                show_default=True,
+                help="scenes: --count (≤ 30, default 10) snapshots at the strongest scene "
+                "changes, where even takes the request's schedule.",
+            ),
+            click.option(
                 "--json",
                 "as_json",
                 is_flag=True,

@@ -109,7 +109,14 @@ def sprite(ctx: click.Context, /, **flags: Any) -> int:
         "--skip-black",
         is_flag=True,
         help="Move a black or one-colour frame to the nearest that is not (within 3 s).",
-    ),  # fmt: skip
+    ),
+    click.option(
+        "--pick",
+        type=click.Choice(["even", "scenes"]),
+        default="even",
+        show_default=True,
+        help="scenes: the frames at the strongest scene changes (-n ≤ 30).",
+    ),
 )
 @grouping.option_group(
     "Output",
@@ -264,6 +271,7 @@ def _grab(ctx: click.Context, flags: dict[str, Any]) -> int:
                     trim_last_sheet=flags.pop("trim_last_sheet"),
                     picture_format=flags.pop("picture_format"),
                     skip_black=flags.pop("skip_black"),
+                    pick=flags.pop("pick"),
                     tonemap=flags.pop("tonemap"),
                     deinterlace=flags.pop("deinterlace"),
                     progress=progress.update,
@@ -308,6 +316,7 @@ def _grab_to_stdout(ctx: click.Context, flags: dict[str, Any], as_json: bool) ->
                 quality=flags["quality"],
                 picture_format=flags["picture_format"],
                 skip_black=flags["skip_black"],
+                pick=flags["pick"],
                 tonemap=flags["tonemap"],
                 deinterlace=flags["deinterlace"],
                 settings=ctx.obj["settings"],
