@@ -170,14 +170,18 @@ def sheet(ctx: click.Context, /, video: str, **flags: Any) -> int:
                 settings=ctx.obj["settings"],
                 **flags,
             )
+    _print_made(event, "ContactSheet", f"{len(event.snapshots)} frames", as_json, quiet)
+    return ExitStatus.SUCCESS
+
+
+def _print_made(event: Any, key: str, what: str, as_json: bool, quiet: bool) -> None:
+    """The event as JSON, or the one file a sheet or a preview made, its size and `what`."""
     if as_json:
         print_json(event.to_api())
     elif not quiet:
-        record = event.to_api()["ContactSheet"]
+        record = event.to_api()[key]
         shown = event.output_dir / record["Path"] if event.output_dir else record["Path"]
-        click.echo(f"{shown}  ({record['Width']}x{record['Height']}, "
-                   f"{len(event.snapshots)} frames)")  # fmt: skip
-    return ExitStatus.SUCCESS
+        click.echo(f"{shown}  ({record['Width']}x{record['Height']}, {what})")
 
 
 @grouping.command(context_settings=CONTEXT)
@@ -235,13 +239,8 @@ def preview(ctx: click.Context, /, video: str, **flags: Any) -> int:
             settings=ctx.obj["settings"],
             **flags,
         )
-    if as_json:
-        print_json(event.to_api())
-    elif not quiet:
-        record = event.to_api()["Preview"]
-        shown = event.output_dir / record["Path"] if event.output_dir else record["Path"]
-        click.echo(f"{shown}  ({record['Width']}x{record['Height']}, "
-                   f"{len(record['Clips'])} clips)")  # fmt: skip
+    clips = len(event.to_api()["Preview"]["Clips"])
+    _print_made(event, "Preview", f"{clips} clips", as_json, quiet)
     return ExitStatus.SUCCESS
 
 
