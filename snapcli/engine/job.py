@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
@@ -548,14 +549,14 @@ class _Job:
         timeline = self.info.timeline
         frames = timeline.keyframes if self.intra else timeline.pts
         asked = {pts: min(shot.time_ms for shot in shots_of_frame[pts]) for pts in blank}
-        around = {
-            pts: [
-                frame
-                for frame in frames
-                if frame not in blank and abs(timeline.ms(frame) - asked[pts]) <= BLANK_WINDOW_MS
-            ]
-            for pts in blank
-        }
+
+        def near(ms: int) -> list[int]:  # the frames within the window, found by bisection
+            first = timeline.origin + Fraction(ms - BLANK_WINDOW_MS, 1000) / timeline.time_base
+            last = timeline.origin + Fraction(ms + BLANK_WINDOW_MS, 1000) / timeline.time_base
+            window = frames[bisect_left(frames, first) : bisect_right(frames, last)]
+            return [frame for frame in window if frame not in blank]
+
+        around = {pts: near(asked[pts]) for pts in blank}
         looked: dict[int, bool] = {}
         size = BLANK_LOOK_SIZE
 
@@ -569,8 +570,8 @@ class _Job:
                     workers=workers, decoder_threads=decoder_threads,
                     rendering=replace(self.rendering, alpha=None))  # fmt: skip
         moved = {}
-        for pts, near in around.items():
-            seen = {frame: (float(timeline.ms(frame)), looked.get(frame, True)) for frame in near}
+        for pts, nearby in around.items():
+            seen = {f: (float(timeline.ms(f)), looked.get(f, True)) for f in nearby}
             choice = nearest_acceptable(asked[pts], seen)
             if choice is not None:
                 moved[pts] = choice
