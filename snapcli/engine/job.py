@@ -108,22 +108,23 @@ class OutputOptions:
 
 def request_record(request: SnapshotRequest, options: OutputOptions) -> dict[str, object]:
     """What made a result: the request in the API's spelling and the output options. A batch
-    compares it to decide whether a finished result can be kept."""
-    return {
-        **request.to_api(),
-        "Output": {
-            "Quality": options.quality,
-            "Vtt": options.vtt,
-            "VttBaseUrl": options.vtt_base_url,
-            "Retina": options.retina,
-            "TrimLastSheet": options.trim_last_sheet,
-            "Format": options.picture_format,
-            "ToneMap": options.tonemap,
-            "Deinterlace": options.deinterlace,
-            "Sheet": asdict(options.contact_sheet) if options.contact_sheet else None,
-            "SkipBlank": options.skip_blank,
-        },
+    compares it to decide whether a finished result can be kept. Options that came later are
+    named only when used, so that results made before them still match."""
+    output: dict[str, object] = {
+        "Quality": options.quality,
+        "Vtt": options.vtt,
+        "VttBaseUrl": options.vtt_base_url,
+        "Retina": options.retina,
+        "TrimLastSheet": options.trim_last_sheet,
+        "Format": options.picture_format,
+        "ToneMap": options.tonemap,
+        "Deinterlace": options.deinterlace,
     }
+    if options.contact_sheet:
+        output["Sheet"] = asdict(options.contact_sheet)
+    if options.skip_blank:
+        output["SkipBlank"] = True
+    return {**request.to_api(), "Output": output}
 
 
 def input_fingerprint(video: str) -> dict[str, int] | None:
