@@ -58,7 +58,9 @@ def cli(ctx: click.Context, ffmpeg: str | None, debug: bool) -> None:
       snapcli grab talk.mp4 --interval 0 --count 12 --width 320
       snapcli grab talk.mp4 --at 1500,61000 --json  # exact frames at 1.5 s and 61 s
       snapcli sprite talk.mp4                       # sprite sheets + thumbnails.vtt
+      snapcli sheet talk.mp4                        # a contact sheet; preview: a hover animation
       snapcli submit VideoId=talk.mp4 Count=10      # the API's words; runs in the background
+      snapcli serve --access-key dev:s3cret         # the API over HTTP, for the official SDKs
       snapcli probe talk.mp4
     """
     from snapcli.settings import Settings
