@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlparse
 
-from snapcli.core.blank import WINDOW_MS as BLANK_WINDOW_MS
-from snapcli.core.blank import is_blank, nearest_acceptable
-from snapcli.core.contact import FileFacts, SheetStyle, container_name
 from snapcli.core.event import (
     JobIdentity,
     SnapshotComplete,
@@ -48,6 +45,7 @@ from snapcli.settings import Settings
 if TYPE_CHECKING:  # Pillow loads only for jobs that make pictures in Python (sheets, RGB)
     from PIL import Image
 
+    from snapcli.core.contact import SheetStyle
     from snapcli.media.contact_sheet import ContactSheetWriter
 
 BLANK_LOOK_SIZE = (64, 36)  # how small a frame is looked at to tell whether it is blank
@@ -95,6 +93,8 @@ class OutputOptions:
     def __post_init__(self) -> None:
         """Checked once, wherever the options come from (flags, the library, a queued job)."""
         if isinstance(self.contact_sheet, dict):  # from a queued job's JSON
+            from snapcli.core.contact import SheetStyle
+
             object.__setattr__(self, "contact_sheet", SheetStyle(**self.contact_sheet))
         whole_number("quality", self.quality, 1, 100)
         check_tonemap(self.tonemap)
@@ -528,6 +528,8 @@ class _Job:
         """Whether a snapshot's picture (a JPEG, or raw pixels of the frame size) is blank."""
         from PIL import Image
 
+        from snapcli.core.blank import is_blank
+
         if is_jpeg:
             jpeg = Image.open(io.BytesIO(payload))
             jpeg.draft("L", BLANK_LOOK_SIZE)
@@ -546,6 +548,9 @@ class _Job:
         """For each blank target (pts), the nearest frame within the window that is not blank,
         where there is one: every frame (keyframe, in intra mode) around it, looked at small."""
         from PIL import Image
+
+        from snapcli.core.blank import WINDOW_MS as BLANK_WINDOW_MS
+        from snapcli.core.blank import is_blank, nearest_acceptable
 
         timeline = self.info.timeline
         frames = timeline.keyframes if self.intra else timeline.pts
@@ -583,6 +588,7 @@ class _Job:
         style = self.options.contact_sheet
         if style is None:
             return None
+        from snapcli.core.contact import FileFacts, container_name
         from snapcli.media.contact_sheet import ContactSheetWriter
 
         info = self.info

@@ -28,7 +28,6 @@ from urllib.parse import SplitResult, urlsplit
 
 from snapcli.core.event import SnapshotComplete
 from snapcli.core.request import SnapshotRequest
-from snapcli.core.signing import callback_signature
 from snapcli.errors import Interrupted, SnapcliError, printable
 
 ATTEMPTS = 3
@@ -85,6 +84,8 @@ def deliver(
             break
         headers = ""
         if signing_key:
+            from snapcli.core.signing import callback_signature  # only for signed callbacks
+
             now = int(time.time())
             signature = callback_signature(url, now, signing_key)
             headers = f"X-VOD-TIMESTAMP: {now}\r\nX-VOD-SIGNATURE: {signature}\r\n"

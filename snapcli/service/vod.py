@@ -24,7 +24,6 @@ from snapcli.engine.output import remove_orphans
 from snapcli.errors import Interrupted, InvalidParameter, SnapcliError, SnapcliWarning
 from snapcli.service.callback import run_announced
 from snapcli.service.dialects import JobSpec
-from snapcli.service.storage import Storage
 from snapcli.settings import Settings, current
 
 
@@ -131,6 +130,8 @@ def submit_vod(
         extra["CallbackKey"] = callback_key
     root = None
     if media_root is not None:
+        from snapcli.service.storage import Storage  # snapcli serve's jobs only
+
         root = Storage.at(media_root)
         root.media_file(made.video_id)
         extra["MediaRoot"] = str(root.root)
@@ -184,6 +185,8 @@ class VodDialect:
         request = spec.snapshot_request()
         media_root = spec.extra.get("MediaRoot")
         if media_root:  # checked at submission; a link may have changed since
+            from snapcli.service.storage import Storage
+
             Storage(Path(media_root)).media_file(spec.video_id)
         return run_announced(
             request,
