@@ -10,8 +10,9 @@ What a local batch promises holds here too:
 - a worker that dies mid-video: the scheduler runs the task again elsewhere, and once every task
   has ended, staging folders that this batch's jobs left behind are removed, on whatever host
   made them;
-- Ctrl-C: queued tasks are cancelled, running ones stop at their next snapshot (a shared Event
-  they look at), nothing half-written stays, and the batch ends interrupted.
+- Ctrl-C (or SIGTERM): every task sent is told through a shared Event it looks at (one not
+  started ends at once, a running one at its next snapshot), nothing half-written stays, and the
+  batch ends interrupted. The signal only sets a flag that the batch's loop looks at.
 
 Before anything starts, the cluster must answer, every worker must run this snapcli version, and
 every worker must see the output folder; otherwise one line says what is wrong.
@@ -20,6 +21,8 @@ every worker must see the output folder; otherwise one line says what is wrong.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -43,6 +46,7 @@ from snapcli.service.batch_items import (
 LOCAL = "local"
 CONNECT_SECONDS = 5.0
 CANCEL_CHECK_SECONDS = 0.5
+SIGNAL_CHECK_SECONDS = 0.05  # how soon the batch's loop notices Ctrl-C
 
 
 def run_on_cluster(
@@ -66,18 +70,31 @@ def run_on_cluster(
     cancel = dask.Event(f"snapcli-cancel-{uuid.uuid4().hex}", client=client)
     pending: dict[Any, tuple[BatchItem, JobIdentity]] = {}
     identities: dict[str, set[str]] = {}
+    stop = threading.Event()
+    previous = _stop_on_signals(stop)
     try:
         threads = check_workers(client, _common_root(roots))
         limit = max(1, jobs or 2 * threads)
         flow = dask.as_completed()
+
+        def next_done() -> Any:
+            """The next task to end; KeyboardInterrupt once a signal asked to stop."""
+            while not flow.has_ready():
+                if stop.is_set():
+                    raise KeyboardInterrupt
+                time.sleep(SIGNAL_CHECK_SECONDS)
+            return next(flow)
+
         try:
             for item in placed:
+                if stop.is_set():
+                    raise KeyboardInterrupt
                 skipped = already_done(item, request, options, force)
                 if skipped is not None:
                     tally(skipped)
                     continue
                 while len(pending) >= limit:
-                    _take(next(flow), pending, tally)
+                    _take(next_done(), pending, tally)
                 identity = JobIdentity.new()
                 identities.setdefault(str(item.output_dir), set()).add(identity.job_id)
                 if on_start:
@@ -89,7 +106,7 @@ def run_on_cluster(
                 pending[future] = (item, identity)
                 flow.add(future)
             while pending:
-                _take(next(flow), pending, tally)
+                _take(next_done(), pending, tally)
         except KeyboardInterrupt:
             # Every task sent looks at the Event: one not started yet ends at once, a running
             # one at its next snapshot, its staging folder removed. Each result is whole or gone.
@@ -98,6 +115,7 @@ def run_on_cluster(
             for future in list(pending):
                 _take(future, pending, tally)
     finally:
+        _restore_signals(previous)
         for root, job_ids in identities.items():  # ended everywhere: what is left is orphaned
             remove_orphans(Path(root), job_ids, any_host=True)
         client.close()
@@ -105,6 +123,24 @@ def run_on_cluster(
             local_cluster.close()
         summary.seconds = time.monotonic() - started
     return summary
+
+
+def _stop_on_signals(stop: threading.Event) -> dict[int, Any]:
+    """Ctrl-C and SIGTERM set `stop` instead of raising: raised anywhere, KeyboardInterrupt can
+    land in the finaliser of a Dask future, which swallows it (the batch then ran on to its
+    end). The batch's loop looks at `stop` and ends itself. The previous handlers, to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for name in ("SIGINT", "SIGTERM"):
+        number = getattr(signal, name)
+        previous[number] = signal.signal(number, lambda *_: stop.set())
+    return previous
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for number, handler in previous.items():
+        signal.signal(number, handler)
 
 
 def _distributed() -> Any:
