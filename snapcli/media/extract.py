@@ -36,7 +36,7 @@ from snapcli.errors import (
     PermissionDenied,
     ResourceContentBad,
 )
-from snapcli.media import runner
+from snapcli.media import capabilities, runner
 from snapcli.media.probe import VideoInfo
 from snapcli.settings import Settings
 
@@ -72,10 +72,10 @@ ENCODER_TIME_BASE = {"enc_time_base": "1:1000000"}
 # costs more than decoding the frame did (15 ms a 4K frame: 100 4K frames 3.2 s against 1.7 s).
 SHOWINFO_PTS_ONLY = {"checksum": 0}
 # Frames no other frame refers to, and that are not wanted, are dropped before the decoder by an
-# input bitstream filter (ffmpeg 7 and newer; the binaries an older one refused are remembered).
+# input bitstream filter (ffmpeg 7 and newer; a binary that refused them is remembered).
 _DROP_OPTION = "bsf:v"
 MAX_DROP_CHARACTERS = 16_000
-_NO_INPUT_FILTERS: set[str] = set()
+INPUT_FILTERS = "input bitstream filters"  # what capabilities.py remembers a binary lacks
 _REFUSED_ON_INPUT = "cannot be applied to input"  # an output-only option, as ffmpeg 5.1 says
 _TERMS_PER_SUM = 40
 
@@ -111,8 +111,9 @@ def extract(
     alone = parallel <= 1 and len(plan.runs) <= 1
     threads = decoder_threads or (None if alone else 1)
     extractor = _RunExtractor(
-        video, plan.keyframes_only, geometry, sink, binary, threads, jpeg_quality, rendering
-    )
+        video, plan.keyframes_only, geometry, sink, binary, threads, jpeg_quality, rendering,
+        settings,
+    )  # fmt: skip
     if parallel <= 1:
         for runs in plan.processes:
             extractor.extract(runs)
@@ -170,9 +171,11 @@ class _RunExtractor:
         threads: int | None,
         jpeg_quality: int | None = None,
         rendering: Rendering = AS_DECODED,
+        settings: Settings | None = None,
     ) -> None:
         self.video = video
         self.rendering = rendering
+        self.settings = settings
         self.jpeg_quality = jpeg_quality
         self.keyframes_only = keyframes_only  # intra mode: only keyframes are ever wanted
         self.geometry = geometry
@@ -267,7 +270,7 @@ class _RunExtractor:
                     runner.raise_if_crashed(code, "ffmpeg", self.video.source)
                     if f"-{_DROP_OPTION}" in command and _REFUSED_ON_INPUT in process.stderr_text:
                         # An ffmpeg before 7 takes no input bitstream filter: nothing was read.
-                        _NO_INPUT_FILTERS.add(self.binary)
+                        capabilities.remember_lacking(self.binary, INPUT_FILTERS, self.settings)
                         return self._decode(inputs)
                     self._raise_failure(process.stderr_text)
 
@@ -338,7 +341,7 @@ class _RunExtractor:
         references = video.references
         if (
             references is None
-            or self.binary in _NO_INPUT_FILTERS
+            or capabilities.lacks(self.binary, INPUT_FILTERS, self.settings)
             or not all(each.may_drop and not each.keyframes_only for each in sharing)
             or self.rendering.deinterlaced  # bwdif looks at the neighbouring frames too
             or not video.keyframes_decode_alone  # frames picked by their count
